@@ -1,0 +1,235 @@
+"""The verdict and its parts: frozen, typed records.
+
+``msgspec.Struct`` is used because the warm batch path has about 30 µs a
+record in all, and a frozen dataclass verdict of this size costs about that
+much to build before any JSON is written. Field names follow the verdict
+contract (``hostlocate.verdict/1``); fields beyond the contract are additions,
+never renames.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+SCHEMA = "hostlocate.verdict/1"
+
+
+class ReportedURL(msgspec.Struct, frozen=True, kw_only=True):
+    """A reported URL as a browser would contact it, plus what the PSL says of its host."""
+
+    input: str
+    """The text as reported, untouched."""
+    normalized: str
+    """The WHATWG-serialised URL (refanged, IDNA-encoded host, default port dropped)."""
+    scheme: str
+    """Scheme without the colon: http, https, ftp, ws or wss."""
+    host: str
+    """ASCII host: A-labels for names, dotted quad for IPv4, bracketless compressed IPv6."""
+    host_unicode: str
+    """The host with A-labels decoded to Unicode, for display."""
+    port: int
+    """The explicit port, or the scheme's default."""
+    registered_domain: str | None
+    """Registrable domain under the PSL with its private section (``evil.github.io``)."""
+    public_suffix: str | None
+    """The public suffix the registered domain sits under (private section included)."""
+    icann_registered_domain: str | None
+    """Registrable domain under the ICANN section only: whose registrar gets a notice."""
+    icann_public_suffix: str | None
+    """The ICANN-section public suffix."""
+    is_ip: bool
+    """The host is an IP literal."""
+    ip_version: int | None
+    """4 or 6 for IP literals, else None."""
+    special: str | None
+    """A special-host class (``onion``, ``i2p``, ``localhost``, ``reserved_name``,
+    ``loopback``, ``private``, ``link_local``, ``cgnat``, ``documentation``,
+    ``multicast``, ``reserved``, ``unspecified``...), or None for an ordinary host."""
+    defanged: bool
+    """The input was defanged (``hxxp``, ``[.]``...) and has been refanged."""
+    scheme_assumed: bool = False
+    """No scheme was given; ``http://`` was assumed."""
+
+
+class ErrorInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """Why a verdict is not ``located``."""
+
+    code: str
+    """A stable :class:`~hostlocate.errors.ErrorCode` value."""
+    message: str
+    """A readable explanation."""
+
+
+class DNSResult(msgspec.Struct, frozen=True, kw_only=True):
+    """What DNS said about the host."""
+
+    cname_chain: tuple[str, ...] = ()
+    """The queried name then every CNAME target, in order."""
+    addresses: tuple[str, ...] = ()
+    """A then AAAA addresses, de-duplicated, in answer order."""
+    rcode: str | None = None
+    """The final response code (NOERROR, NXDOMAIN, SERVFAIL, REFUSED) or None on timeout."""
+    min_ttl: int | None = None
+    """The smallest TTL seen along the chain and the address records."""
+    error: str | None = None
+    """An ErrorCode value when the look-up failed."""
+    queries: int = 0
+    """DNS queries sent for this host (0 when answered from cache)."""
+
+
+class Network(msgspec.Struct, frozen=True, kw_only=True):
+    """The registered network (RDAP ``ip network``) an address belongs to."""
+
+    cidr: str | None = None
+    name: str | None = None
+    handle: str | None = None
+    rir: str | None = None
+    """arin, ripe, apnic, lacnic or afrinic (or a registry's own name)."""
+    country: str | None = None
+    """Country of registration, upper case, when the registry gives one."""
+    start_address: str | None = None
+    end_address: str | None = None
+    source_url: str | None = None
+    """The RDAP URL that answered."""
+
+
+class Provider(msgspec.Struct, frozen=True, kw_only=True):
+    """A CDN, reverse proxy, cloud or hosting platform an address or name belongs to."""
+
+    name: str
+    kind: str
+    """cdn, reverse_proxy, cloud, hosting_platform or hosting."""
+    id: str | None = None
+    legal_seat_country: str | None = None
+    matched_by: str | None = None
+    """cidr, asn or cname."""
+    abuse_email: str | None = None
+    abuse_url: str | None = None
+
+
+class AddressFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """Everything known about one address."""
+
+    ip: str
+    version: int
+    public: bool
+    category: str | None = None
+    """Special-range class for non-public addresses (loopback, private, ...)."""
+    country: str | None = None
+    """Located country (geolocation), upper case."""
+    registered_country: str | None = None
+    """Country the geolocation database records as registered, where it has one."""
+    asn: int | None = None
+    as_org: str | None = None
+    network: Network | None = None
+    abuse_emails: tuple[str, ...] = ()
+    provider: Provider | None = None
+    anycast: bool = False
+    rdap_error: str | None = None
+    """ErrorCode value when the RDAP look-up for this address failed."""
+
+
+class Candidate(msgspec.Struct, frozen=True, kw_only=True):
+    """A country some of the addresses point to."""
+
+    country: str
+    addresses: int
+
+
+class Jurisdiction(msgspec.Struct, frozen=True, kw_only=True):
+    """The decided country, how sure, on what basis, and why."""
+
+    country: str | None = None
+    confidence: str = "none"
+    """high, medium, low or none."""
+    basis: str = "none"
+    """geoip, registry, cdn_operator or none."""
+    candidates: tuple[Candidate, ...] = ()
+    flags: tuple[str, ...] = ()
+    reasons: tuple[str, ...] = ()
+    """One readable sentence per rule that fired, for the analyst."""
+
+
+class Hotline(msgspec.Struct, frozen=True, kw_only=True):
+    """A member hotline to forward the report to."""
+
+    country: str
+    name: str
+    organisation: str | None = None
+    url: str | None = None
+    report_url: str | None = None
+    certain: bool = True
+    """False where membership or operator is not confirmed by a source."""
+
+
+class NoticeContact(msgspec.Struct, frozen=True, kw_only=True):
+    """Whom to send a notice: hosting abuse desk, CDN, registrar."""
+
+    role: str
+    """hosting, cdn or registrar."""
+    email: str | None = None
+    url: str | None = None
+    name: str | None = None
+    source: str | None = None
+    """Where the contact was read: rdap, provider_table."""
+
+
+class Routing(msgspec.Struct, frozen=True, kw_only=True):
+    """Where the report goes next."""
+
+    hotlines: tuple[Hotline, ...] = ()
+    escalation: str | None = None
+    """None, ``inhope`` (no member hotline in the country) or ``manual_review``."""
+    notice_contacts: tuple[NoticeContact, ...] = ()
+
+
+class SourceInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """A data source behind the verdict."""
+
+    name: str
+    build_date: str | None = None
+    licence: str | None = None
+    attribution: str | None = None
+    origin: str | None = None
+    """bundled, user or path."""
+
+
+class Provenance(msgspec.Struct, frozen=True, kw_only=True):
+    """How the verdict was made: evidence for whoever acts on it."""
+
+    version: str
+    resolved_at: str
+    elapsed_ms: float
+    resolvers: tuple[str, ...] = ()
+    rdap: bool = True
+    sources: dict[str, SourceInfo] = msgspec.field(default_factory=dict)
+
+
+class Verdict(msgspec.Struct, frozen=True, kw_only=True):
+    """One jurisdiction verdict for one reported URL (contract ``hostlocate.verdict/1``)."""
+
+    schema: str = SCHEMA
+    input: str
+    status: str
+    """located, unresolved, not_routable or invalid."""
+    error: ErrorInfo | None = None
+    url: ReportedURL | None = None
+    dns: DNSResult | None = None
+    addresses: tuple[AddressFacts, ...] = ()
+    jurisdiction: Jurisdiction = msgspec.field(default_factory=Jurisdiction)
+    routing: Routing = msgspec.field(default_factory=Routing)
+    provenance: Provenance | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The contract's JSON structure as plain Python objects."""
+        from hostlocate import serialize
+
+        return serialize.to_dict(self)
+
+    def to_json(self) -> str:
+        """The verdict as one line of JSON."""
+        from hostlocate import serialize
+
+        return serialize.to_json(self).decode()
