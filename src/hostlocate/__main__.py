@@ -1,0 +1,5 @@
+"""``python -m hostlocate``: the command line."""
+
+from hostlocate.cli import main
+
+raise SystemExit(main())

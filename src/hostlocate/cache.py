@@ -1,0 +1,84 @@
+"""Caches behind one small interface, with hit rates.
+
+DNS answers are kept for their TTL (negative answers per RFC 2308, capped);
+the clock is injected so that tests and the pure core need no real time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+@dataclass(slots=True)
+class CacheStats:
+    """Hits and misses since the cache was made."""
+
+    hits: int = 0
+    misses: int = 0
+
+    @property
+    def hit_rate(self) -> float:
+        total = self.hits + self.misses
+        return self.hits / total if total else 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {"hits": self.hits, "misses": self.misses, "hit_rate": round(self.hit_rate, 4)}
+
+
+class Cache(Protocol[K, V]):
+    """What the locator needs of a cache."""
+
+    stats: CacheStats
+
+    def get(self, key: K) -> V | None: ...
+
+    def put(self, key: K, value: V, ttl: float) -> None: ...
+
+    def clear(self) -> None: ...
+
+
+class TTLCache(Generic[K, V]):
+    """A bounded LRU whose entries expire after their own time to live."""
+
+    def __init__(self, maxsize: int = 65_536, clock: Callable[[], float] = time.monotonic) -> None:
+        if maxsize <= 0:
+            raise ValueError("maxsize must be positive")
+        self.maxsize = maxsize
+        self._clock = clock
+        self._data: OrderedDict[K, tuple[float, V]] = OrderedDict()
+        self.stats = CacheStats()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def get(self, key: K) -> V | None:
+        item = self._data.get(key)
+        if item is None:
+            self.stats.misses += 1
+            return None
+        expires, value = item
+        if expires <= self._clock():
+            del self._data[key]
+            self.stats.misses += 1
+            return None
+        self._data.move_to_end(key)
+        self.stats.hits += 1
+        return value
+
+    def put(self, key: K, value: V, ttl: float) -> None:
+        if ttl <= 0:
+            return
+        self._data[key] = (self._clock() + ttl, value)
+        self._data.move_to_end(key)
+        while len(self._data) > self.maxsize:
+            self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        self._data.clear()

@@ -1,0 +1,328 @@
+"""DNS: the CNAME chain and the addresses of a host, asked of recursive resolvers.
+
+This module is the only one that sends DNS queries. It speaks to the resolvers
+with ``dns.asyncquery`` directly rather than through ``dns.resolver`` so that
+every outcome (NXDOMAIN, NODATA, SERVFAIL, REFUSED, timeout) keeps its own
+error code and the whole look-up stays inside one deadline. UDP answers that
+come back truncated are asked again over TCP.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import dns.asyncquery
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdatatype
+import dns.resolver
+
+from hostlocate.errors import ConfigError, ErrorCode
+from hostlocate.models import DNSResult
+
+DEFAULT_MAX_CNAMES = 8
+"""Longest CNAME chain followed; real sites rarely need more than 4."""
+DEFAULT_MAX_ADDRESSES = 32
+"""Addresses kept per host; a huge answer is cut, not refused."""
+DEFAULT_QUERY_TIMEOUT = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class Nameserver:
+    """A recursive resolver to ask."""
+
+    host: str
+    port: int = 53
+
+    def __str__(self) -> str:
+        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
+
+
+def parse_nameserver(text: str) -> Nameserver:
+    """Read ``host``, ``host:port``, ``[v6]`` or ``[v6]:port``."""
+    text = text.strip()
+    host, port = text, 53
+    if text.startswith("["):
+        end = text.find("]")
+        if end < 0:
+            raise ConfigError(f"bad nameserver {text!r}: missing ']'")
+        host = text[1:end]
+        rest = text[end + 1 :]
+        if rest:
+            if not rest.startswith(":"):
+                raise ConfigError(f"bad nameserver {text!r}")
+            port = _port(rest[1:], text)
+    elif text.count(":") == 1:
+        host, _, p = text.partition(":")
+        port = _port(p, text)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        raise ConfigError(f"bad nameserver {text!r}: an IP address is needed") from None
+    return Nameserver(host, port)
+
+
+def _port(text: str, whole: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise ConfigError(f"bad nameserver {whole!r}: bad port")
+    return int(text)
+
+
+def system_nameservers() -> list[Nameserver]:
+    """The machine's resolvers, as ``/etc/resolv.conf`` (or the platform) names them."""
+    try:
+        resolver = dns.resolver.Resolver(configure=True)
+    except dns.exception.DNSException:
+        return []
+    out = []
+    for ns in resolver.nameservers:
+        address = str(ns)
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            continue
+        out.append(Nameserver(address, int(resolver.port)))
+    return out
+
+
+@dataclass(slots=True)
+class _Outcome:
+    """One query type's result."""
+
+    rcode: str | None = None
+    error: str | None = None
+    chain: list[str] = field(default_factory=list)
+    addresses: list[str] = field(default_factory=list)
+    min_ttl: int | None = None
+    queries: int = 0
+
+
+class DnsClient:
+    """Resolves names through the configured recursive resolvers."""
+
+    def __init__(
+        self,
+        nameservers: Sequence[str | Nameserver] | None = None,
+        *,
+        query_timeout: float = DEFAULT_QUERY_TIMEOUT,
+        max_cnames: int = DEFAULT_MAX_CNAMES,
+        max_addresses: int = DEFAULT_MAX_ADDRESSES,
+    ) -> None:
+        if nameservers:
+            self.nameservers = [
+                ns if isinstance(ns, Nameserver) else parse_nameserver(ns) for ns in nameservers
+            ]
+        else:
+            self.nameservers = system_nameservers()
+        if query_timeout <= 0:
+            raise ConfigError("query_timeout must be positive")
+        self.query_timeout = query_timeout
+        self.max_cnames = max_cnames
+        self.max_addresses = max_addresses
+
+    @property
+    def resolver_names(self) -> tuple[str, ...]:
+        return tuple(str(ns) for ns in self.nameservers)
+
+    async def resolve(self, host: str, *, deadline: float) -> DNSResult:
+        """A and AAAA for ``host`` (ASCII), with the CNAME chain, before ``deadline``.
+
+        ``deadline`` is a ``time.monotonic()`` value. Never raises for DNS faults.
+        """
+        if not self.nameservers:
+            return DNSResult(cname_chain=(host,), error=ErrorCode.DNS_ERROR.value)
+        v4, v6 = await asyncio.gather(
+            self._resolve_type(host, dns.rdatatype.A, deadline),
+            self._resolve_type(host, dns.rdatatype.AAAA, deadline),
+        )
+        return _combine(host, v4, v6, self.max_addresses)
+
+    async def _resolve_type(
+        self, host: str, rdtype: dns.rdatatype.RdataType, deadline: float
+    ) -> _Outcome:
+        outcome = _Outcome(chain=[host])
+        qname = host
+        seen = {host.lower()}
+        # Restarts happen only when a resolver hands back a chain it did not finish.
+        for _ in range(self.max_cnames + 1):
+            response, error, sent = await self._ask(qname, rdtype, deadline)
+            outcome.queries += sent
+            if response is None:
+                outcome.error = error
+                return outcome
+            rcode = dns.rcode.to_text(response.rcode())
+            outcome.rcode = rcode
+            target, stop = _walk(response, qname, rdtype, outcome, seen, self.max_cnames)
+            if stop is not None:
+                outcome.error = stop
+                return outcome
+            if rcode == "NXDOMAIN":
+                _negative_ttl(response, outcome)
+                outcome.error = ErrorCode.NXDOMAIN.value
+                return outcome
+            if rcode == "SERVFAIL":
+                outcome.error = ErrorCode.SERVFAIL.value
+                return outcome
+            if rcode == "REFUSED":
+                outcome.error = ErrorCode.REFUSED.value
+                return outcome
+            if rcode != "NOERROR":
+                outcome.error = ErrorCode.DNS_ERROR.value
+                return outcome
+            if not outcome.addresses:
+                _negative_ttl(response, outcome)
+            if outcome.addresses or target is None or _has_soa(response):
+                return outcome
+            qname = target
+        outcome.error = ErrorCode.CNAME_TOO_LONG.value
+        return outcome
+
+    async def _ask(
+        self, qname: str, rdtype: dns.rdatatype.RdataType, deadline: float
+    ) -> tuple[dns.message.Message | None, str, int]:
+        """Ask each resolver in turn; a SERVFAIL or timeout moves on to the next."""
+        query = dns.message.make_query(qname, rdtype)
+        query.flags |= dns.flags.RD
+        error = ErrorCode.DNS_TIMEOUT.value
+        last: dns.message.Message | None = None
+        sent = 0
+        for ns in self.nameservers:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            sent += 1
+            try:
+                response, _ = await dns.asyncquery.udp_with_fallback(
+                    query, ns.host, timeout=min(self.query_timeout, remaining), port=ns.port
+                )
+            except dns.exception.Timeout:
+                error = ErrorCode.DNS_TIMEOUT.value
+                continue
+            except (OSError, dns.exception.DNSException, EOFError, ValueError):
+                error = ErrorCode.DNS_ERROR.value
+                continue
+            if response.rcode() == dns.rcode.SERVFAIL:
+                last, error = response, ErrorCode.SERVFAIL.value
+                continue
+            return response, "", sent
+        if last is not None:
+            return last, "", sent
+        return None, error, sent
+
+
+def _walk(
+    response: dns.message.Message,
+    qname: str,
+    rdtype: dns.rdatatype.RdataType,
+    outcome: _Outcome,
+    seen: set[str],
+    max_cnames: int,
+) -> tuple[str | None, str | None]:
+    """Follow the CNAMEs in one answer from ``qname``; collect the final addresses.
+
+    Returns the last name reached when its data is missing (to ask again), and an
+    error code that ends the look-up (loop, chain too long).
+    """
+    cnames: dict[str, tuple[str, int]] = {}
+    records: dict[str, tuple[list[str], int]] = {}
+    for rrset in response.answer:
+        owner = rrset.name.to_text(omit_final_dot=True).lower()
+        if rrset.rdtype == dns.rdatatype.CNAME:
+            for rd in rrset:
+                cnames[owner] = (rd.target.to_text(omit_final_dot=True).lower(), rrset.ttl)
+                break
+        elif rrset.rdtype == rdtype:
+            records[owner] = ([rd.address for rd in rrset], rrset.ttl)
+    name = qname.lower()
+    while True:
+        if name in records:
+            addrs, ttl = records[name]
+            outcome.addresses.extend(addrs)
+            _ttl(outcome, ttl)
+            return None, None
+        if name not in cnames:
+            return (name if name != qname.lower() else None), None
+        target, ttl = cnames[name]
+        _ttl(outcome, ttl)
+        if target in seen:
+            outcome.chain.append(target)
+            return None, ErrorCode.CNAME_LOOP.value
+        seen.add(target)
+        outcome.chain.append(target)
+        if len(outcome.chain) - 1 > max_cnames:
+            return None, ErrorCode.CNAME_TOO_LONG.value
+        name = target
+
+
+def _has_soa(response: dns.message.Message) -> bool:
+    return any(rrset.rdtype == dns.rdatatype.SOA for rrset in response.authority)
+
+
+def _negative_ttl(response: dns.message.Message, outcome: _Outcome) -> None:
+    """RFC 2308: a negative answer lives for the smaller of the SOA's TTL and minimum."""
+    for rrset in response.authority:
+        if rrset.rdtype == dns.rdatatype.SOA:
+            for rd in rrset:
+                _ttl(outcome, min(rrset.ttl, rd.minimum))
+                return
+
+
+def _ttl(outcome: _Outcome, ttl: int) -> None:
+    if outcome.min_ttl is None or ttl < outcome.min_ttl:
+        outcome.min_ttl = ttl
+
+
+_ERROR_RANK = {
+    ErrorCode.CNAME_LOOP.value: 0,
+    ErrorCode.CNAME_TOO_LONG.value: 1,
+    ErrorCode.NXDOMAIN.value: 2,
+    ErrorCode.SERVFAIL.value: 3,
+    ErrorCode.REFUSED.value: 4,
+    ErrorCode.DNS_ERROR.value: 5,
+    ErrorCode.DNS_TIMEOUT.value: 6,
+}
+
+
+def _combine(host: str, v4: _Outcome, v6: _Outcome, max_addresses: int) -> DNSResult:
+    """Merge the A and AAAA look-ups into one result for the verdict."""
+    chain = v4.chain if len(v4.chain) >= len(v6.chain) else v6.chain
+    addresses: list[str] = []
+    for a in (*v4.addresses, *v6.addresses):
+        if a not in addresses:
+            addresses.append(a)
+    del addresses[max_addresses:]
+    ttls = [t for t in (v4.min_ttl, v6.min_ttl) if t is not None]
+    queries = v4.queries + v6.queries
+    if addresses:
+        rcode = "NOERROR"
+        error = None
+        # A loop or an over-long chain taints the whole answer even if one type resolved.
+        for o in (v4, v6):
+            if o.error in (ErrorCode.CNAME_LOOP.value, ErrorCode.CNAME_TOO_LONG.value):
+                error = o.error
+    else:
+        errors = [e for e in (v4.error, v6.error) if e]
+        if errors:
+            error = min(errors, key=lambda e: _ERROR_RANK.get(e, 9))
+        else:
+            error = ErrorCode.NO_ADDRESS.value
+        rcode = v4.rcode or v6.rcode
+        if error == ErrorCode.NXDOMAIN.value:
+            rcode = "NXDOMAIN"
+    if error in (ErrorCode.CNAME_LOOP.value, ErrorCode.CNAME_TOO_LONG.value):
+        addresses = []
+    return DNSResult(
+        cname_chain=tuple(chain) if chain else (host,),
+        addresses=tuple(addresses),
+        rcode=rcode,
+        min_ttl=min(ttls) if ttls else None,
+        error=error,
+        queries=queries,
+    )
