@@ -14,7 +14,7 @@ _decoder = msgspec.json.Decoder(Verdict)
 
 def to_dict(verdict: Verdict) -> dict[str, Any]:
     """Plain dicts, lists and scalars, as the JSON would hold them."""
-    out: dict[str, Any] = msgspec.to_builtins(verdict)
+    out: dict[str, Any] = msgspec.json.decode(_encoder.encode(verdict))
     return out
 
 
@@ -30,5 +30,5 @@ def from_json(data: bytes | str) -> Verdict:
 
 def json_schema() -> dict[str, Any]:
     """JSON Schema of the verdict, generated from the model."""
-    schema: dict[str, Any] = msgspec.json.schema(Verdict)
+    schema: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(msgspec.json.schema(Verdict)))
     return schema
