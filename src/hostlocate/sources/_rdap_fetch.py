@@ -1,0 +1,236 @@
+"""One RDAP GET, the hard way: every hop checked, every wait bounded.
+
+The only module of the RDAP client that touches the network. httpx's own
+redirect following is off: each ``Location`` is checked against the service
+allow-list first (:mod:`._rdap_policy`). Bodies are streamed and cut at the
+size cap; the whole exchange, headers and body, runs under one timer, so a
+server that trickles bytes cannot hold a look-up past its deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import math
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urljoin
+
+import httpx
+import msgspec
+
+from hostlocate.errors import ErrorCode
+from hostlocate.sources._rdap_parse import registry_for_url
+from hostlocate.sources._rdap_policy import ServicePolicy
+from hostlocate.sources._rdap_ratelimit import RateLimiter
+
+__all__ = ["Failure", "Fetched", "Fetcher", "Tally", "parse_retry_after"]
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_JSON_TYPES = frozenset({"application/rdap+json", "application/json"})
+_SERVER_RETRY_PAUSE = 0.2
+
+
+class Failure(Exception):
+    """A look-up step failed; ``code`` is what the caller reports."""
+
+    def __init__(self, code: ErrorCode, detail: str = "") -> None:
+        self.code = code
+        self.detail = detail
+        super().__init__(f"{code.value}: {detail}" if detail else code.value)
+
+
+class Fetched(msgspec.Struct, frozen=True):
+    """A JSON object from the service that finally answered."""
+
+    url: str
+    registry: str
+    body: dict[str, Any]
+
+
+class Tally:
+    """Requests made on behalf of one look-up."""
+
+    __slots__ = ("requests",)
+
+    def __init__(self) -> None:
+        self.requests = 0
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is None:
+            return None
+        seconds = when.timestamp() - now
+    if math.isnan(seconds):
+        return None
+    return max(0.0, seconds)
+
+
+class Fetcher:
+    """GETs RDAP JSON under the allow-list, the budgets and a deadline."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        policy: ServicePolicy,
+        limiter: RateLimiter,
+        *,
+        timeout: float,
+        max_redirects: int,
+        max_body_bytes: int,
+        max_retry_wait: float,
+        max_rate_retries: int = 2,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.client = client
+        self.policy = policy
+        self.limiter = limiter
+        self.timeout = timeout
+        self.max_redirects = max_redirects
+        self.max_body_bytes = max_body_bytes
+        self.max_retry_wait = max_retry_wait
+        self.max_rate_retries = max_rate_retries
+        self._clock = clock
+        self.requests: Counter[str] = Counter()
+        """Requests sent, per registry."""
+        self.retry_after_waits = 0
+
+    async def get_json(self, url: str, deadline: float, tally: Tally) -> Fetched:
+        """Follow ``url`` to a 200 JSON object; raises :class:`Failure` otherwise."""
+        seen = {url}
+        hops = 0
+        rate_retries = 0
+        server_retried = False
+        while True:
+            refused = self.policy.check(url)
+            if refused is not None:
+                code = ErrorCode.RDAP_REDIRECT_REFUSED if hops else ErrorCode.RDAP_NO_SERVICE
+                raise Failure(code, refused)
+            registry = registry_for_url(url)
+            wait = self.limiter.reserve(registry, deadline)
+            if wait is None:
+                raise Failure(
+                    ErrorCode.RDAP_RATE_LIMITED,
+                    f"{registry}: no request budget left before the deadline",
+                )
+            if wait > 0:
+                await asyncio.sleep(wait)
+            remaining = deadline - self._clock()
+            if remaining <= 0:
+                raise Failure(ErrorCode.RDAP_TIMEOUT, "deadline passed")
+            tally.requests += 1
+            self.requests[registry] += 1
+            status, headers, body = await self._exchange(url, min(self.timeout, remaining))
+            if status in _REDIRECTS:
+                location = headers.get("location")
+                if not location:
+                    raise Failure(ErrorCode.RDAP_BAD_RESPONSE, f"HTTP {status} without Location")
+                target = urljoin(url, location.strip())
+                if target in seen or hops >= self.max_redirects:
+                    raise Failure(
+                        ErrorCode.RDAP_TOO_MANY_REDIRECTS, f"{hops + 1} redirects, last to {target}"
+                    )
+                seen.add(target)
+                hops += 1
+                url = target
+                continue
+            if status == 429:
+                delay = parse_retry_after(headers.get("retry-after"), time.time())
+                if delay is None:
+                    delay = min(self.max_retry_wait, 2.0**rate_retries)
+                self.limiter.block(registry, self._clock() + delay)
+                if (
+                    rate_retries >= self.max_rate_retries
+                    or delay > self.max_retry_wait
+                    or self._clock() + delay >= deadline
+                ):
+                    raise Failure(
+                        ErrorCode.RDAP_RATE_LIMITED,
+                        f"{registry}: HTTP 429, Retry-After {delay:.1f} s",
+                    )
+                rate_retries += 1
+                self.retry_after_waits += 1
+                continue
+            if status >= 500:
+                if not server_retried and self._clock() + _SERVER_RETRY_PAUSE < deadline:
+                    server_retried = True
+                    await asyncio.sleep(_SERVER_RETRY_PAUSE)
+                    continue
+                raise Failure(ErrorCode.RDAP_HTTP_ERROR, f"{registry}: HTTP {status}")
+            if status == 404:
+                raise Failure(ErrorCode.RDAP_NOT_FOUND, f"{registry}: HTTP 404")
+            if status != 200 or body is None:
+                raise Failure(ErrorCode.RDAP_HTTP_ERROR, f"{registry}: HTTP {status}")
+            return Fetched(url=url, registry=registry, body=body)
+
+    async def _exchange(
+        self, url: str, budget: float
+    ) -> tuple[int, httpx.Headers, dict[str, Any] | None]:
+        try:
+            async with asyncio.timeout(budget):
+                async with self.client.stream(
+                    "GET", url, follow_redirects=False, timeout=budget
+                ) as response:
+                    if response.status_code != 200:
+                        return response.status_code, response.headers, None
+                    raw = await self._read_body(response)
+                    charset = response.charset_encoding
+                    headers = response.headers
+        except TimeoutError as exc:
+            raise Failure(
+                ErrorCode.RDAP_TIMEOUT, f"no complete answer within {budget:.1f} s"
+            ) from exc
+        except httpx.TimeoutException as exc:
+            raise Failure(ErrorCode.RDAP_TIMEOUT, f"{type(exc).__name__}") from exc
+        except httpx.InvalidURL as exc:
+            raise Failure(ErrorCode.RDAP_NO_SERVICE, f"invalid URL: {exc}") from exc
+        except httpx.HTTPError as exc:
+            raise Failure(ErrorCode.RDAP_HTTP_ERROR, f"{type(exc).__name__}: {exc}") from exc
+        return 200, headers, _decode(raw, charset)
+
+    async def _read_body(self, response: httpx.Response) -> bytes:
+        kind = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if kind not in _JSON_TYPES and not kind.endswith("+json"):
+            raise Failure(ErrorCode.RDAP_BAD_RESPONSE, f"content type {kind or 'missing'!r}")
+        declared = response.headers.get("content-length")
+        if declared and declared.strip().isdigit() and int(declared) > self.max_body_bytes:
+            raise Failure(
+                ErrorCode.RDAP_TOO_LARGE, f"Content-Length {declared} > {self.max_body_bytes}"
+            )
+        chunks = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise Failure(ErrorCode.RDAP_TOO_LARGE, f"body over {self.max_body_bytes} bytes")
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _decode(raw: bytes, charset: str | None) -> dict[str, Any]:
+    try:
+        value = msgspec.json.decode(raw)
+    except msgspec.DecodeError as exc:
+        if not charset or charset.lower().replace("-", "") == "utf8":
+            raise Failure(ErrorCode.RDAP_BAD_RESPONSE, f"invalid JSON: {exc}") from exc
+        try:
+            value = json.loads(raw.decode(charset))
+        except (LookupError, UnicodeDecodeError, ValueError) as exc2:
+            raise Failure(ErrorCode.RDAP_BAD_RESPONSE, f"invalid JSON: {exc2}") from exc2
+    if not isinstance(value, dict):
+        raise Failure(ErrorCode.RDAP_BAD_RESPONSE, "JSON body is not an object")
+    return value

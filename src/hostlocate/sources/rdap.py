@@ -1,0 +1,531 @@
+"""Who holds an address, and who registered a domain: RDAP, frugally and safely.
+
+:class:`RdapClient` is the only public piece. For an address it finds the
+registry from the IANA bootstrap (:mod:`.bootstrap`), fetches the ``ip
+network`` object (following registry redirects through the allow-list),
+parses it, and caches the answer by the *range* it names, so every other
+address of that network is answered without a request. Concurrent look-ups of
+addresses in the same /24 (IPv4) or /48 (IPv6) wait for the one in flight
+instead of asking again. Remote faults never raise: they come back as an
+:class:`~hostlocate.errors.ErrorCode` value in ``error``.
+
+See docs/rdap.md for the service choice, the redirect rules, the budgets and
+what each error code means.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import math
+import os
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import quote
+
+import httpx
+import msgspec
+
+from hostlocate.errors import ErrorCode
+from hostlocate.models import Network
+from hostlocate.sources._rdap_cache import RangeCache, TtlCache
+from hostlocate.sources._rdap_fetch import Failure, Fetcher, Tally
+from hostlocate.sources._rdap_parse import (
+    EntityRef,
+    ParseError,
+    parse_entity_abuse,
+    parse_network,
+    parse_registrar,
+)
+from hostlocate.sources._rdap_policy import ServicePolicy
+from hostlocate.sources._rdap_ratelimit import RateLimit, RateLimiter, limits_from
+from hostlocate.sources.bootstrap import IANA_BOOTSTRAP_URLS, Bootstrap
+
+__all__ = ["IpOwnership", "RateLimit", "RdapClient", "RegistrarInfo"]
+
+log = logging.getLogger("hostlocate.rdap")
+
+_Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# Errors that say nothing about one address in particular: a look-up waiting on
+# another one in flight for the same block takes that answer instead of asking.
+_SHARED_ERRORS = frozenset(
+    {
+        ErrorCode.RDAP_TIMEOUT.value,
+        ErrorCode.RDAP_RATE_LIMITED.value,
+        ErrorCode.RDAP_HTTP_ERROR.value,
+        ErrorCode.RDAP_NO_SERVICE.value,
+        ErrorCode.RDAP_BAD_RESPONSE.value,
+        ErrorCode.RDAP_TOO_LARGE.value,
+        ErrorCode.RDAP_TOO_MANY_REDIRECTS.value,
+        ErrorCode.RDAP_REDIRECT_REFUSED.value,
+    }
+)
+
+
+class IpOwnership(msgspec.Struct, frozen=True, kw_only=True):
+    """What RDAP says about the holder of one address."""
+
+    network: Network | None = None
+    """The registered network holding the address; None when the look-up failed."""
+    abuse_emails: tuple[str, ...] = ()
+    """Abuse contacts of the network, from entities at any depth (and fetched ones)."""
+    error: str | None = None
+    """An :class:`~hostlocate.errors.ErrorCode` value when the look-up failed."""
+    detail: str | None = None
+    """A readable note on the error, for logs and analysts."""
+    from_cache: bool = False
+    """Answered from the range cache (or a look-up already in flight): no request made."""
+    requests: int = 0
+    """HTTP requests this look-up sent (redirects, retries and entity fetches included)."""
+
+
+class RegistrarInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """The registrar of a domain and its abuse contact, from the registry's RDAP."""
+
+    domain: str
+    name: str | None = None
+    """The registrar's name (vCard ``fn``)."""
+    iana_id: str | None = None
+    """The registrar's IANA Registrar ID, where the registry gives it."""
+    abuse_email: str | None = None
+    abuse_phone: str | None = None
+    source_url: str | None = None
+    """The RDAP URL that answered."""
+    error: str | None = None
+    """An :class:`~hostlocate.errors.ErrorCode` value when the look-up failed."""
+    detail: str | None = None
+    from_cache: bool = False
+    requests: int = 0
+
+
+def _block_key(address: _Address) -> tuple[int, int]:
+    if address.version == 4:
+        return 4, int(address) >> 8
+    return 6, int(address) >> 80
+
+
+def _default_cache_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("hostlocate")) / "rdap-bootstrap"
+
+
+class RdapClient:
+    """Asynchronous RDAP look-ups for addresses and domains (one event loop).
+
+    ``bootstrap_dir``: a folder of IANA-format bootstrap files; its services
+    are trusted as given (``http://`` and private addresses included). Without
+    it, IANA's files are fetched on first use and cached in
+    ``bootstrap_cache_dir`` (default: the user's cache folder); where that is
+    impossible, look-ups start at ARIN and follow its redirects.
+    ``user_services``: more base URLs redirects and links may lead to.
+    ``allow_private_targets``: follow to loopback/private address literals;
+    None (default) allows it exactly when the configured services are
+    themselves on such addresses. ``rate_limits``: registry name → requests per
+    second (or :class:`RateLimit`), merged over the published defaults; ``"*"``
+    is every other registry. ``client``: an ``httpx.AsyncClient`` to use (not
+    closed by :meth:`aclose`); its redirect setting is ignored.
+    """
+
+    def __init__(
+        self,
+        *,
+        bootstrap_dir: str | os.PathLike[str] | None = None,
+        timeout: float = 5.0,
+        max_redirects: int = 3,
+        max_body_bytes: int = 1_000_000,
+        user_services: Sequence[str] = (),
+        allow_private_targets: bool | None = None,
+        client: httpx.AsyncClient | None = None,
+        rate_limits: Mapping[str, float | RateLimit | Sequence[RateLimit]] | None = None,
+        bootstrap: Bootstrap | None = None,
+        bootstrap_cache_dir: str | os.PathLike[str] | None = None,
+        bootstrap_urls: Mapping[str, str] = IANA_BOOTSTRAP_URLS,
+        bootstrap_max_age_days: float = 7.0,
+        cache_ttl: float = 86_400.0,
+        cache_size: int = 65_536,
+        negative_ttl: float = 3_600.0,
+        max_entity_requests: int = 2,
+        max_retry_wait: float = 30.0,
+    ) -> None:
+        if timeout <= 0:
+            raise ValueError("timeout must be positive")
+        if max_redirects < 0 or max_body_bytes < 1 or max_entity_requests < 0:
+            raise ValueError("max_redirects, max_body_bytes, max_entity_requests out of range")
+        self.timeout = timeout
+        self.max_redirects = max_redirects
+        self.max_body_bytes = max_body_bytes
+        self.max_entity_requests = max_entity_requests
+        self.max_retry_wait = max_retry_wait
+        self._user_services = tuple(user_services)
+        self._allow_private = allow_private_targets
+        self._bootstrap_cache_dir = bootstrap_cache_dir
+        self._bootstrap_urls = dict(bootstrap_urls)
+        self._bootstrap_max_age_days = bootstrap_max_age_days
+        if bootstrap is None and bootstrap_dir is not None:
+            bootstrap = Bootstrap.from_dir(bootstrap_dir)
+        self._bootstrap = bootstrap
+        self._owns_client = client is None
+        self._client = client or httpx.AsyncClient(
+            headers={
+                "Accept": "application/rdap+json, application/json;q=0.9",
+                "User-Agent": _user_agent(),
+            },
+            follow_redirects=False,
+            trust_env=False,
+            timeout=timeout,
+        )
+        self._limiter = RateLimiter(limits_from(rate_limits))
+        self._ranges: RangeCache[IpOwnership] = RangeCache(max_entries=cache_size, ttl=cache_ttl)
+        self._negative: TtlCache[_Address, IpOwnership] = TtlCache(
+            max_entries=min(cache_size, 16_384), ttl=negative_ttl
+        )
+        self._domains: TtlCache[str, RegistrarInfo] = TtlCache(
+            max_entries=min(cache_size, 65_536), ttl=cache_ttl
+        )
+        self._negative_ttl = negative_ttl
+        self._inflight: dict[tuple[int, int], asyncio.Future[IpOwnership]] = {}
+        self._domain_inflight: dict[str, asyncio.Future[RegistrarInfo]] = {}
+        self._fetcher: Fetcher | None = None
+        self._state: tuple[Fetcher, Bootstrap] | None = None
+        self._ready = asyncio.Lock()
+        self._counts: Counter[str] = Counter()
+        self._errors: Counter[str] = Counter()
+
+    # -- set-up -------------------------------------------------------------------
+
+    @property
+    def bootstrap(self) -> Bootstrap | None:
+        """The bootstrap in use (None until the first look-up loads IANA's)."""
+        return self._bootstrap
+
+    async def _ensure_ready(self) -> tuple[Fetcher, Bootstrap]:
+        if self._state is not None:
+            return self._state
+        async with self._ready:
+            if self._state is None:
+                bootstrap = self._bootstrap
+                if bootstrap is None:
+                    bootstrap = await Bootstrap.load_or_fetch(
+                        self._bootstrap_cache_dir or _default_cache_dir(),
+                        self._client,
+                        max_age_days=self._bootstrap_max_age_days,
+                        urls=self._bootstrap_urls,
+                        timeout=min(self.timeout, 5.0),
+                    )
+                    log.info("RDAP bootstrap: %s", bootstrap.origin)
+                    self._bootstrap = bootstrap
+                user_given = bootstrap.origin == "user"
+                policy = ServicePolicy(
+                    listed=() if user_given else bootstrap.services,
+                    configured=[*self._user_services, *(bootstrap.services if user_given else ())],
+                    allow_private=self._allow_private,
+                )
+                fetcher = Fetcher(
+                    self._client,
+                    policy,
+                    self._limiter,
+                    timeout=self.timeout,
+                    max_redirects=self.max_redirects,
+                    max_body_bytes=self.max_body_bytes,
+                    max_retry_wait=self.max_retry_wait,
+                )
+                self._fetcher = fetcher
+                self._state = (fetcher, bootstrap)
+            return self._state
+
+    # -- addresses ------------------------------------------------------------------
+
+    async def lookup_ip(self, ip: str, *, deadline: float | None = None) -> IpOwnership:
+        """The registered network and abuse contacts of ``ip``; never raises for remote faults.
+
+        ``deadline`` is a ``time.monotonic()`` value: past it the look-up gives
+        up with ``rdap_timeout`` (or ``rdap_rate_limited`` when only a budget
+        wait stands in the way). Raises ``ValueError`` if ``ip`` is not an
+        address.
+        """
+        address = ipaddress.ip_address(ip)
+        cached = self._from_cache(address)
+        if cached is not None:
+            return cached
+        end = math.inf if deadline is None else deadline
+        key = _block_key(address)
+        joined: set[int] = set()
+        while True:
+            pending = self._inflight.get(key)
+            if pending is None or id(pending) in joined:
+                break
+            joined.add(id(pending))
+            self._counts["inflight_joins"] += 1
+            try:
+                leader = await _wait(pending, end)
+            except TimeoutError:
+                return self._fail(ErrorCode.RDAP_TIMEOUT, "deadline passed while waiting", 0)
+            cached = self._from_cache(address)
+            if cached is not None:
+                return cached
+            if leader.error in _SHARED_ERRORS:
+                self._counts["cache_hits"] += 1
+                return msgspec.structs.replace(leader, requests=0, from_cache=True)
+        future: asyncio.Future[IpOwnership] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        result = IpOwnership(error=ErrorCode.RDAP_TIMEOUT.value, detail="cancelled")
+        try:
+            result = await self._fetch_ip(address, end)
+            return result
+        finally:
+            if self._inflight.get(key) is future:
+                del self._inflight[key]
+            if not future.done():
+                future.set_result(result)
+
+    def _from_cache(self, address: _Address) -> IpOwnership | None:
+        hit = self._ranges.get(address)
+        if hit is None:
+            hit = self._negative.get(address)
+        if hit is not None:
+            self._counts["cache_hits"] += 1
+        return hit
+
+    def _fail(self, code: ErrorCode, detail: str, requests: int) -> IpOwnership:
+        self._errors[code.value] += 1
+        return IpOwnership(error=code.value, detail=detail, requests=requests)
+
+    async def _fetch_ip(self, address: _Address, deadline: float) -> IpOwnership:
+        self._counts["cache_misses"] += 1
+        if not address.is_global:
+            return self._fail(ErrorCode.RDAP_NO_SERVICE, "not a public address", 0)
+        if time.monotonic() >= deadline:
+            return self._fail(ErrorCode.RDAP_TIMEOUT, "deadline passed", 0)
+        fetcher, bootstrap = await self._ensure_ready()
+        tally = Tally()
+        url = self._first_service(fetcher, bootstrap.service_for_ip(address), "ip/", str(address))
+        if url is None:
+            return self._fail(ErrorCode.RDAP_NO_SERVICE, f"no usable RDAP service for {address}", 0)
+        try:
+            fetched = await fetcher.get_json(url, deadline, tally)
+            facts = parse_network(fetched.body, registry=fetched.registry, source_url=fetched.url)
+        except Failure as exc:
+            result = self._fail(exc.code, exc.detail, tally.requests)
+            if exc.code is ErrorCode.RDAP_NOT_FOUND:
+                self._negative.put(
+                    address, msgspec.structs.replace(result, from_cache=True, requests=0)
+                )
+            return result
+        except ParseError as exc:
+            return self._fail(ErrorCode.RDAP_BAD_RESPONSE, str(exc), tally.requests)
+        emails = facts.abuse_emails
+        if not emails and facts.abuse_refs and self.max_entity_requests:
+            emails = await self._follow_entities(
+                fetcher, facts.abuse_refs, fetched.url, deadline, tally
+            )
+        result = IpOwnership(network=facts.network, abuse_emails=emails, requests=tally.requests)
+        holds = facts.version == address.version and facts.start <= int(address) <= facts.end
+        if holds:
+            self._ranges.put(
+                facts.version,
+                facts.start,
+                facts.end,
+                msgspec.structs.replace(result, from_cache=True, requests=0),
+            )
+        else:
+            log.info("RDAP: %s answered a range that does not hold the address", fetched.registry)
+        return result
+
+    def _first_service(
+        self, fetcher: Fetcher, bases: Sequence[str], kind: str, value: str
+    ) -> str | None:
+        for base in bases:
+            url = f"{base}{kind}{value}"
+            if fetcher.policy.check(url) is None:
+                return url
+        return None
+
+    async def _follow_entities(
+        self,
+        fetcher: Fetcher,
+        refs: Sequence[EntityRef],
+        answered: str,
+        deadline: float,
+        tally: Tally,
+    ) -> tuple[str, ...]:
+        """Fetch abuse entities named without an e-mail, at most ``max_entity_requests``."""
+        cut = answered.rfind("/ip/")
+        base = answered[: cut + 1] if cut >= 0 else None
+        emails: list[str] = []
+        budget = self.max_entity_requests
+        for ref in refs:
+            if budget <= 0:
+                break
+            candidates = list(ref.links)
+            if ref.handle and base:
+                candidates.append(f"{base}entity/{quote(ref.handle, safe='')}")
+            url = next((u for u in candidates if fetcher.policy.check(u) is None), None)
+            if url is None:
+                continue
+            budget -= 1
+            self._counts["entity_requests"] += 1
+            try:
+                fetched = await fetcher.get_json(url, deadline, tally)
+                emails.extend(parse_entity_abuse(fetched.body))
+            except (Failure, ParseError) as exc:
+                self._counts["entity_failures"] += 1
+                log.debug("RDAP entity %s: %s", ref.handle, exc)
+        return _dedupe(emails)
+
+    # -- domains --------------------------------------------------------------------
+
+    async def lookup_domain(self, domain: str, *, deadline: float | None = None) -> RegistrarInfo:
+        """The registrar of ``domain`` (A-label form) and its abuse contact, via ``dns.json``.
+
+        Never raises for remote faults; ``ValueError`` for an empty name.
+        """
+        name = domain.strip().rstrip(".").lower()
+        if not name:
+            raise ValueError("empty domain")
+        hit = self._domains.get(name)
+        if hit is not None:
+            self._counts["domain_cache_hits"] += 1
+            return hit
+        end = math.inf if deadline is None else deadline
+        pending = self._domain_inflight.get(name)
+        if pending is not None:
+            self._counts["inflight_joins"] += 1
+            try:
+                leader = await _wait(pending, end)
+            except TimeoutError:
+                return RegistrarInfo(
+                    domain=name,
+                    error=ErrorCode.RDAP_TIMEOUT.value,
+                    detail="deadline passed while waiting",
+                )
+            return msgspec.structs.replace(leader, requests=0, from_cache=True)
+        future: asyncio.Future[RegistrarInfo] = asyncio.get_running_loop().create_future()
+        self._domain_inflight[name] = future
+        result = RegistrarInfo(domain=name, error=ErrorCode.RDAP_TIMEOUT.value, detail="cancelled")
+        try:
+            result = await self._fetch_domain(name, end)
+            return result
+        finally:
+            if self._domain_inflight.get(name) is future:
+                del self._domain_inflight[name]
+            if not future.done():
+                future.set_result(result)
+
+    async def _fetch_domain(self, name: str, deadline: float) -> RegistrarInfo:
+        self._counts["domain_cache_misses"] += 1
+        if time.monotonic() >= deadline:
+            return self._domain_fail(name, ErrorCode.RDAP_TIMEOUT, "deadline passed", 0)
+        fetcher, bootstrap = await self._ensure_ready()
+        url = self._first_service(
+            fetcher, bootstrap.service_for_domain(name), "domain/", quote(name, safe=".")
+        )
+        if url is None:
+            return self._domain_fail(
+                name, ErrorCode.RDAP_NO_SERVICE, f"no usable RDAP service for {name}", 0
+            )
+        tally = Tally()
+        try:
+            fetched = await fetcher.get_json(url, deadline, tally)
+            facts = parse_registrar(fetched.body)
+        except Failure as exc:
+            result = self._domain_fail(name, exc.code, exc.detail, tally.requests)
+            if exc.code is ErrorCode.RDAP_NOT_FOUND:
+                self._domains.put(
+                    name,
+                    msgspec.structs.replace(result, from_cache=True, requests=0),
+                    ttl=self._negative_ttl,
+                )
+            return result
+        except ParseError as exc:
+            return self._domain_fail(name, ErrorCode.RDAP_BAD_RESPONSE, str(exc), tally.requests)
+        result = RegistrarInfo(
+            domain=name,
+            name=facts.registrar,
+            iana_id=facts.iana_id,
+            abuse_email=facts.abuse_email,
+            abuse_phone=facts.abuse_phone,
+            source_url=fetched.url,
+            requests=tally.requests,
+        )
+        self._domains.put(name, msgspec.structs.replace(result, from_cache=True, requests=0))
+        return result
+
+    def _domain_fail(self, name: str, code: ErrorCode, detail: str, requests: int) -> RegistrarInfo:
+        self._errors[code.value] += 1
+        return RegistrarInfo(domain=name, error=code.value, detail=detail, requests=requests)
+
+    # -- bookkeeping ----------------------------------------------------------------
+
+    def stats(self) -> dict[str, Any]:
+        """Requests per registry, cache hits and misses, budget waits, errors."""
+        requests = dict(self._fetcher.requests) if self._fetcher else {}
+        return {
+            "requests": requests,
+            "requests_total": sum(requests.values()),
+            "cache_hits": self._counts["cache_hits"],
+            "cache_misses": self._counts["cache_misses"],
+            "cache_networks": len(self._ranges),
+            "domain_cache_hits": self._counts["domain_cache_hits"],
+            "domain_cache_misses": self._counts["domain_cache_misses"],
+            "inflight_joins": self._counts["inflight_joins"],
+            "entity_requests": self._counts["entity_requests"],
+            "entity_failures": self._counts["entity_failures"],
+            "rate_limit_waits": self._limiter.waits,
+            "rate_limit_wait_seconds": round(self._limiter.wait_seconds, 3),
+            "rate_limit_refusals": self._limiter.refusals,
+            "retry_after_waits": self._fetcher.retry_after_waits if self._fetcher else 0,
+            "errors": dict(self._errors),
+            "bootstrap": self._bootstrap.origin if self._bootstrap else None,
+        }
+
+    async def aclose(self) -> None:
+        """Close the HTTP client if this object created it."""
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> RdapClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+
+def _dedupe(values: Sequence[str]) -> tuple[str, ...]:
+    seen: set[str] = set()
+    out = []
+    for value in values:
+        if value.lower() not in seen:
+            seen.add(value.lower())
+            out.append(value)
+    return tuple(out)
+
+
+_T = TypeVar("_T")
+
+
+async def _wait(future: asyncio.Future[_T], deadline: float) -> _T:
+    if math.isinf(deadline):
+        return await asyncio.shield(future)
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise TimeoutError
+    async with asyncio.timeout(remaining):
+        return await asyncio.shield(future)
+
+
+def _user_agent() -> str:
+    from hostlocate import __version__
+
+    return f"hostlocate/{__version__} (RDAP client)"
