@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 import struct
@@ -9,6 +10,7 @@ import time
 import uuid
 from pathlib import Path
 
+import dns.asyncresolver
 import dns.exception
 import dns.flags
 import dns.message
@@ -288,6 +290,44 @@ def test_bulk_names_resolve_to_their_mapped_address(dns_lab: DnsLab) -> None:
         assert [rd.address for rd in answer] == [bulk_address(i)]
     past_the_set = resolver.resolve(f"x{uuid.uuid4().hex}.bulk.bench-lab.com", "A")
     assert [rd.address for rd in past_the_set] == [bulk_address(0)]
+
+
+def test_authoritative_does_not_rate_limit_loopback_bursts(dns_lab: DnsLab) -> None:
+    # Every query of the lab comes from 127.0.0.1. NSD's response-rate limiting
+    # (on by default where built in: 200 answers/s per source block) would
+    # drop or truncate most of this burst.
+    host, port = split_address(dns_lab.authoritative)
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.connect((host, port))
+        for _ in range(1000):
+            query = dns.message.make_query("www.ovh-site.fr", "A")
+            reply = dns.query.udp(query, host, port=port, timeout=1.0, sock=sock)
+            assert reply.rcode() == dns.rcode.NOERROR and not reply.flags & dns.flags.TC
+            assert _data(reply, "A") == ["164.132.1.1"]
+
+
+def test_two_thousand_cold_bulk_names_resolve_concurrently_without_failures(
+    dns_lab: DnsLab,
+) -> None:
+    dns_lab.flush()
+    host, port = split_address(dns_lab.resolver)
+    resolver = dns.asyncresolver.Resolver(configure=False)
+    resolver.nameservers = [host]
+    resolver.port = port
+    resolver.lifetime = 10.0
+
+    async def resolve_all() -> list[list[str]]:
+        gate = asyncio.Semaphore(100)
+
+        async def one(i: int) -> list[str]:
+            async with gate:
+                answer = await resolver.resolve(bulk_name(i), "A")
+                return [rd.address for rd in answer]
+
+        return await asyncio.gather(*(one(i) for i in range(2000)))
+
+    results = asyncio.run(resolve_all())
+    assert results == [[bulk_address(i)] for i in range(2000)]
 
 
 # --- the blackhole, the forwarder and the lab itself ---------------------------------------

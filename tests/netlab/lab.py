@@ -110,12 +110,6 @@ def split_address(address: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def _nsd_has_ratelimit(nsd: str) -> bool:
-    out = subprocess.run([nsd, "-v"], capture_output=True, text=True, check=False)
-    text = out.stdout + out.stderr
-    return "--enable-ratelimit" in text or "--disable-ratelimit" not in text
-
-
 def _nsd_conf(work: Path, port: int, *, ratelimit_options: bool) -> str:
     d = work / "nsd"
     rrl = (
@@ -229,12 +223,23 @@ class _Process:
     def alive(self) -> bool:
         return self.popen.poll() is None
 
+    def errors(self) -> list[str]:
+        """Lines the server logged as errors (NSD and unbound write "error:")."""
+        found = []
+        for log in self.logs:
+            with contextlib.suppress(OSError):
+                found += [
+                    ln for ln in log.read_text(errors="replace").splitlines() if "error:" in ln
+                ]
+        return found
+
     def log_tail(self, lines: int = 40) -> str:
         parts = []
         for log in self.logs:
             with contextlib.suppress(OSError):
-                text = log.read_text(errors="replace").splitlines()[-lines:]
-                parts.append(f"--- {log.name} ---\n" + "\n".join(text))
+                text = log.read_text(errors="replace").splitlines()
+                errors = [ln for ln in text[:-lines] if "error:" in ln]
+                parts.append(f"--- {log.name} ---\n" + "\n".join(errors + text[-lines:]))
         return "\n".join(parts) or f"--- {self.name}: no log ---"
 
     def stop(self) -> None:
@@ -439,16 +444,21 @@ class DnsLab:
         atexit.unregister(self.stop)
 
 
-def _write_config(work: Path, ports: Mapping[str, int], nsd: str) -> None:
+def _write_config(work: Path, ports: Mapping[str, int]) -> None:
     zones_dir = work / "zones"
     zones_dir.mkdir(parents=True, exist_ok=True)
     (work / "nsd").mkdir(exist_ok=True)
     (work / "unbound").mkdir(exist_ok=True)
     for zone, text in render_zones(serial=int(time.time())).items():
         (zones_dir / zone_file_name(zone)).write_text(text)
-    (work / "nsd" / "nsd.conf").write_text(
-        _nsd_conf(work, ports["nsd"], ratelimit_options=_nsd_has_ratelimit(nsd))
-    )
+    conf = work / "nsd" / "nsd.conf"
+    conf.write_text(_nsd_conf(work, ports["nsd"], ratelimit_options=True))
+    checkconf = find_binary("nsd-checkconf")
+    if checkconf is not None:
+        check = subprocess.run([checkconf, str(conf)], capture_output=True, text=True, check=False)
+        if check.returncode != 0 and "rrl" in check.stdout + check.stderr:
+            # Built without rate limiting: nothing to turn off, and no such options.
+            conf.write_text(_nsd_conf(work, ports["nsd"], ratelimit_options=False))
     (work / "unbound" / "unbound.conf").write_text(
         _unbound_conf(work, ports["unbound"], ports["control"], ports["nsd"])
     )
@@ -456,7 +466,7 @@ def _write_config(work: Path, ports: Mapping[str, int], nsd: str) -> None:
 
 def _start_once(work: Path, binaries: Mapping[str, str], latency_ms: float) -> DnsLab:
     ports = {"nsd": _free_port(), "unbound": _free_port(), "control": _free_port()}
-    _write_config(work, ports, binaries["nsd"])
+    _write_config(work, ports)
     deadline = time.monotonic() + START_TIMEOUT
     nsd_log = work / "nsd" / "nsd.log"
     unbound_log = work / "unbound" / "unbound.log"
@@ -499,7 +509,14 @@ def _start_once(work: Path, binaries: Mapping[str, str], latency_ms: float) -> D
                     pending.discard(zone)
             return not pending
 
-        _wait_until(zones_loaded, [nsd], "waiting for NSD to serve every zone", deadline)
+        def zones_loaded_or_failed() -> bool:
+            if zones_loaded():
+                return True
+            if nsd.errors():
+                raise LabError(f"NSD does not serve {sorted(pending)}\n{nsd.log_tail()}")
+            return False
+
+        _wait_until(zones_loaded_or_failed, [nsd], "waiting for NSD to serve every zone", deadline)
 
         def resolver_ready() -> bool:
             reply = _query((HOST, ports["unbound"]), ".", "SOA", 0.5)

@@ -177,7 +177,12 @@ async def _serve(args: argparse.Namespace) -> None:
         server = await asyncio.start_server(_delaying_tcp(upstream, delay), sock=tcp)
     print(udp.getsockname()[1], flush=True)
     stop = loop.create_future()
-    loop.add_signal_handler(signal.SIGTERM, lambda: stop.done() or stop.set_result(None))
+
+    def request_stop() -> None:
+        if not stop.done():
+            stop.set_result(None)
+
+    loop.add_signal_handler(signal.SIGTERM, request_stop)
     watcher = loop.create_task(_until_stdin_closes())
     await asyncio.wait([stop, watcher], return_when=asyncio.FIRST_COMPLETED)
     server.close()
