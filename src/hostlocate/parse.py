@@ -1,0 +1,514 @@
+"""Reported text to the URL a browser would open, and what is known of its host.
+
+Hotline reports arrive defanged (``hxxp://bad[.]example``), wrapped in quotes
+or prose, without a scheme, or in IP forms only a URL parser understands
+(``http://0x7f.1/``). Tracing the wrong host sends a notice to the wrong
+country, so the host is taken exactly as the WHATWG URL Standard (what browsers
+do) derives it, through ada-url; everything before that only undoes what
+people and tools do to URLs in reports. docs/parsing.md lists the rules.
+
+The work per input is: tidy and refang the text (skipped by a fast path for
+text that is already a plain URL), pick the URL out of it, give it a scheme,
+parse with ada. The per-host work (Unicode form, PSL, special class) is
+memoised, since batches repeat hosts.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from functools import lru_cache
+from typing import NamedTuple
+from urllib.parse import unquote
+
+import ada_url
+import msgspec
+
+from hostlocate import ipclass, psl
+from hostlocate.errors import ErrorCode, InvalidURLError
+from hostlocate.models import ReportedURL
+
+MAX_INPUT_CHARS = 8192
+"""Longer input is refused with ``too_long`` (no reported URL is that long;
+browsers and servers commonly stop near this size)."""
+
+DEFAULT_PORTS = {"http": 80, "https": 443, "ftp": 21, "ws": 80, "wss": 443}
+"""The accepted schemes and their default ports."""
+
+UNSUPPORTED_SCHEMES = frozenset(
+    {
+        "about", "blob", "callto", "chrome", "chrome-extension", "data", "file", "ftps",
+        "geo", "git", "gopher", "im", "intent", "irc", "ircs", "itms", "javascript", "jar",
+        "ldap", "ldaps", "magnet", "mailto", "market", "moz-extension", "news", "nntp",
+        "resource", "rtsp", "sftp", "sip", "sips", "skype", "smb", "sms", "snews", "ssh",
+        "svn", "tel", "telnet", "urn", "vbscript", "view-source", "webcal", "xmpp",
+    }
+)  # fmt: skip
+"""Schemes recognised (and refused) even without ``//`` after the colon."""
+
+_CACHE_SIZE = 1 << 16
+_MAX_PASSES = 3
+
+# --- text tidying ------------------------------------------------------------
+
+_C0_AND_SPACE = "".join(map(chr, range(0x21)))
+_TAB_NEWLINE = str.maketrans("", "", "\t\n\r")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_WRAPPERS = {
+    '"': '"', "'": "'", "`": "`", "<": ">", "(": ")", "[": "]", "{": "}",
+    "\u201c": "\u201d", "\u2018": "\u2019", "\u00ab": "\u00bb", "\u300c": "\u300d",
+}  # fmt: skip
+_OPENERS = "".join(_WRAPPERS)
+_CLOSERS = {close: open_ for open_, close in _WRAPPERS.items() if open_ != close}
+_TRAILING = frozenset(".,;:!?\"'`>)]}\u201d\u2019\u00bb\u300d")
+_IPV6_LIKE = re.compile(r"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?:%[\w.\-]+)?")
+
+# --- refanging -----------------------------------------------------------------
+
+# A scheme word, genuine or defanged, where a URL can start (not inside a path
+# or query), followed by a separator: ``hxxps[:]//``, ``http ://``, ``http__``...
+_SCHEME_WORD = r"h[tx*0]{2}ps?|f[tx*][px*]s?|x{4}s?|x{5}|wss?"
+_SCHEME_FORM = re.compile(
+    r"""(?<![^\s\[({<"'^>|`])\[?(?P<word>"""
+    + _SCHEME_WORD
+    + r""")\]?
+    (?P<sep>
+        [ ]*(?:\[:\]|\(:\)|\{:\}|:)[ ]*(?:\[//\]|\(//\)|\{//\}|//|__)(?:/*[ ]+)?
+      | [ ]*(?:\[://\]|\(://\)|\{://\})[ ]*
+      | [ ]*(?://|__)(?:/*[ ]+)?
+      | :
+    )""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_DOT_WORD = r"dot|punkt|punto|point"
+_BRACKETED = re.compile(
+    r" *[\[({]+ *(?:\.|" + _DOT_WORD + r") *[\])}]+ *"  # [.] (.) {.} [dot] [[.]]
+    r"|[\[({](?::|/{1,2}|://|@|at)[\])}]",  # [:] [/] [//] [://] [@] (at)
+    re.IGNORECASE,
+)
+_BRACKET_TEXT = {":": ":", "/": "/", "//": "//", "://": "://", "@": "@", "at": "@"}
+_SPACE_DOT = re.compile(r"(?<=[0-9A-Za-z]) +\.(?=[0-9A-Za-z])")
+_ESCAPED_DOT = re.compile(r"(?<=\w)[\\^]+\.(?=\w)")
+# Only inside the authority, where none of these characters can be legitimate:
+_ONE_SIDED_DOT = re.compile(
+    r"(?<=\w)(?:[\[\](){}]+\.[\[\](){}]*|\.[\[\](){}]+"
+    r"|[\[({] *(?:" + _DOT_WORD + r")|(?:" + _DOT_WORD + r") *[\])}])(?=\w)",
+    re.IGNORECASE,
+)
+_WRAPPED_LABEL = re.compile(r"^[\[(]([\w\-]+)[\])](?=\.)")
+_DOTLESS_DOT = re.compile(r"(?i:-dot-| +dot +)|(?<=[a-z0-9])DOT(?=[a-z0-9])| +DOT +")
+_COMMA_IPV4 = re.compile(r"(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3})(?=$|:)")
+
+# --- scheme and authority --------------------------------------------------------
+
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+_HTTPISH = re.compile(r"(?i:https?|ftp|wss?)(?::|%3A)(?://|%2F%2F)", re.IGNORECASE)
+_ENCODED_URL = re.compile(r"(?:https?|ftp|wss?)%3A%2F%2F", re.IGNORECASE)
+_HOSTISH = re.compile(r"[\[(<\"']*(?:[\w\-]+\.)+[\w\-]+", re.UNICODE)
+_AUTHORITY_END = re.compile(r"[/?#\\]")
+_PORT_ONLY = re.compile(r"\d+(?:$|[/?#\\])")
+
+# Text that is already a plain URL (or host) needs none of the rules above:
+# every rule needs a character these patterns exclude.
+_PLAIN_PATH = r"(?:[/?#][^\s\[\](){}\\^\"'<>`|]*)?"
+_PLAIN_ABSOLUTE = re.compile(
+    r"(?i:https?|ftp|wss?)://(?:[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+|\[[0-9A-Fa-f:.]+\])"
+    r"(?::\d{1,5})?" + _PLAIN_PATH
+)
+_PLAIN_HOST = re.compile(r"[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+(?::\d{1,5})?" + _PLAIN_PATH)
+
+_FORBIDDEN_HOST = frozenset("\x00\t\n\r #/:<>?@[\\]^|%\x7f") | frozenset(map(chr, range(0x20)))
+_NUMERIC_LABEL = re.compile(r"\d+|0[xX][0-9A-Fa-f]*")
+
+
+def refang(text: str) -> tuple[str, bool]:
+    """Undo defanging (``hxxp``, ``[.]``, ``[:]``, ``http[s]``...) in *text*.
+
+    Works on prose too: whitespace-separated tokens are refanged one by one.
+    Returns the text and whether anything was changed. Tidying that is not
+    defanging (quotes, brackets around the URL, trailing punctuation) is left
+    to :func:`parse_reported_url`.
+    """
+    out = _refang_text(text)
+    out = re.sub(r"\S+", lambda m: _refang_authority(m.group(0), _authority_start(m.group(0))), out)
+    return out, out != text
+
+
+def _refang_text(text: str) -> str:
+    """The rules that may apply anywhere in the text."""
+    out = _SCHEME_FORM.sub(_scheme_repl, text)
+    if "[" in out or "(" in out or "{" in out:
+        out = _BRACKETED.sub(_bracket_repl, out)
+    if " ." in out:
+        out = _SPACE_DOT.sub(".", out)
+    if "\\" in out or "^" in out:
+        out = _ESCAPED_DOT.sub(".", out)
+    return out
+
+
+def _canonical_scheme(word: str) -> str:
+    word = word.lower()
+    if word in DEFAULT_PORTS:
+        return word
+    if word[0] == "h":
+        return "https" if word.endswith("s") else "http"
+    if word[0] == "f":
+        return "ftps" if len(word) == 4 else "ftp"
+    return "https" if len(word) == 5 else "http"
+
+
+def _scheme_repl(match: re.Match[str]) -> str:
+    word, sep = match.group("word"), match.group("sep")
+    whole = match.group(0)
+    scheme = _canonical_scheme(word)
+    if sep == ":":
+        return whole if scheme == word.lower() and whole[0] != "[" else scheme + ":"
+    if whole == word + "://" and scheme == word.lower():
+        return whole
+    return scheme + "://"
+
+
+def _bracket_repl(match: re.Match[str]) -> str:
+    inner = match.group(0).strip().strip("[](){}").strip().lower()
+    return _BRACKET_TEXT.get(inner, ".")
+
+
+def _authority_start(text: str) -> int:
+    """Where the host part starts: after ``scheme://`` when there is one."""
+    at = text.find("://")
+    if at > 0 and _AUTHORITY_END.search(text, 0, at) is None:
+        return at + 3
+    return 0
+
+
+def _refang_authority(text: str, start: int) -> str:
+    """The rules that only make sense in a host: ``example[dotcom``, ``bad-dot-com``..."""
+    end_match = _AUTHORITY_END.search(text, start)
+    end = end_match.start() if end_match else len(text)
+    auth = text[start:end]
+    if not auth:
+        return text
+    new = auth
+    if end_match is not None and new[-1:] in " [({":
+        new = new.rstrip(" [({")  # ``example.com[/path``, ``example.com /path``
+    new = _WRAPPED_LABEL.sub(r"\1", new)
+    new = _ONE_SIDED_DOT.sub(".", new)
+    if "." not in new:
+        new = _DOTLESS_DOT.sub(".", new)
+        if "," in new:
+            new = _COMMA_IPV4.sub(_comma_repl, new)
+    if new == auth:
+        return text
+    return text[:start] + new + text[end:]
+
+
+def _comma_repl(match: re.Match[str]) -> str:
+    parts = match.groups()
+    if all(int(part) <= 255 for part in parts):
+        return ".".join(parts)
+    return match.group(0)
+
+
+# --- tidying -----------------------------------------------------------------------
+
+
+def _strip_ends(text: str) -> str:
+    return text.strip().strip(_C0_AND_SPACE).strip()
+
+
+def _unwrap(text: str) -> str:
+    """Drop quotes or brackets around the whole text (not an IPv6 literal's)."""
+    while len(text) >= 2:
+        close = _WRAPPERS.get(text[0])
+        if close is None or text[-1] != close:
+            break
+        inner = text[1:-1]
+        if text[0] == "[" and _IPV6_LIKE.fullmatch(inner):
+            break
+        text = _strip_ends(inner)
+    return text
+
+
+def _scheme_end(text: str) -> int:
+    """Length of a leading ``scheme:`` plus slashes, which trimming must not eat."""
+    match = _SCHEME.match(text)
+    if match is None:
+        return 0
+    end = match.end()
+    while end < len(text) and text[end] in "/\\":
+        end += 1
+    return end
+
+
+def _trim(text: str) -> str:
+    """Drop unbalanced leading openers and trailing sentence punctuation."""
+    while text and text[0] in _OPENERS and _WRAPPERS[text[0]] not in text[1:]:
+        text = text[1:]
+    keep = _scheme_end(text)
+    while len(text) > keep and text[-1] in _TRAILING:
+        last = text[-1]
+        opener = _CLOSERS.get(last)
+        if opener is not None and text.count(opener) >= text.count(last):
+            break
+        if last == "." and text[-2:-1] == ".":
+            break
+        text = text[:-1]
+    return text
+
+
+def _pick(text: str) -> str:
+    """The URL-looking part of *text*: whole text when it starts with a scheme."""
+    match = _SCHEME.match(text)
+    if match is not None and (
+        match.group(1).lower() in DEFAULT_PORTS or text.startswith("//", match.end())
+    ):
+        return text
+    token = text
+    if any(ch.isspace() for ch in text):
+        tokens = text.split()
+        token = next((t for t in tokens if _HTTPISH.search(t)), "") or next(
+            (t for t in tokens if _HOSTISH.match(t)), text
+        )
+    found = _HTTPISH.search(token)
+    if found is not None and found.start() > 0 and _SCHEME.match(token) is None:
+        prefix = token[: found.start()]
+        if _AUTHORITY_END.search(prefix) is None:
+            token = token[found.start() :]
+    return token
+
+
+# --- the URL ---------------------------------------------------------------------
+
+
+class _Prepared(NamedTuple):
+    url: str
+    """The text handed to the WHATWG parser."""
+    scheme_assumed: bool
+    defanged: bool
+
+
+def _prepare(text: str) -> _Prepared:
+    """Tidy, refang and give a scheme to *text*; raises for what cannot be a web URL."""
+    if len(text) > MAX_INPUT_CHARS:
+        raise InvalidURLError(
+            f"input is {len(text):,} characters; the limit is {MAX_INPUT_CHARS:,}",
+            code=ErrorCode.TOO_LONG,
+        )
+    if _SURROGATE.search(text):
+        text = _SURROGATE.sub("\ufffd", text)  # as a browser's USVString conversion does
+    text = _strip_ends(text).translate(_TAB_NEWLINE)
+    if not text:
+        raise InvalidURLError("the input is empty", code=ErrorCode.EMPTY_INPUT)
+    if _PLAIN_ABSOLUTE.fullmatch(text) and text[-1] not in _TRAILING:
+        return _Prepared(text, False, False)
+    if _PLAIN_HOST.fullmatch(text) and text[-1] not in _TRAILING:
+        return _Prepared("http://" + text, True, False)
+
+    tidy = _unwrap(text)
+    refanged = _refang_text(tidy)
+    defanged = refanged != tidy
+    candidate = _trim(_unwrap(_pick(refanged)))
+    if _ENCODED_URL.match(candidate):  # a whole URL percent-encoded, as in a query
+        candidate = _trim(unquote(candidate))
+        defanged = True
+    if not candidate:
+        raise InvalidURLError("the input holds no URL", code=ErrorCode.EMPTY_INPUT)
+
+    url, start, assumed = _with_scheme(candidate)
+    refanged_url = _refang_authority(url, start)
+    return _Prepared(refanged_url, assumed, defanged or refanged_url != url)
+
+
+def _with_scheme(text: str) -> tuple[str, int, bool]:
+    """*text* with a scheme (``http://`` assumed when none), and where its host starts."""
+    head = _AUTHORITY_END.split(text, maxsplit=1)[0]
+    if _IPV6_LIKE.fullmatch(head) and head.count(":") >= 2 and _is_ipv6(head):
+        return "http://[" + head + "]" + text[len(head) :], 8, True
+    match = _SCHEME.match(text)
+    if match is not None:
+        word = match.group(1).lower()
+        rest = text[match.end() :]
+        if word in DEFAULT_PORTS:
+            return text, _scheme_end(text), False
+        if (
+            word in UNSUPPORTED_SCHEMES
+            or rest.startswith(("//", "\\\\"))
+            or not (
+                "." in word or _PORT_ONLY.match(rest) or "@" in _AUTHORITY_END.split(rest, 1)[0]
+            )
+        ):
+            raise InvalidURLError(
+                f"scheme {word!r} is not a web URL (accepted: {', '.join(DEFAULT_PORTS)})",
+                code=ErrorCode.UNSUPPORTED_SCHEME,
+            )
+    if text[:1] in "/\\":
+        if text[1:2] not in ("/", "\\"):
+            raise InvalidURLError("a path without a host", code=ErrorCode.NO_HOST)
+        return "http:" + text, 5, True
+    return "http://" + text, 7, True
+
+
+def _is_ipv6(text: str) -> bool:
+    try:
+        ipaddress.IPv6Address(text)
+    except ValueError:
+        return False
+    return True
+
+
+class _HostFacts(NamedTuple):
+    host_unicode: str
+    suffixes: psl.SuffixMatch
+    special: str | None
+
+
+_NO_SUFFIX = psl.SuffixMatch(None, None, None, None)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def _host_facts(host: str, version: int) -> _HostFacts:
+    """Per-host work, memoised: batches repeat hosts."""
+    if version:
+        return _HostFacts(host, _NO_SUFFIX, ipclass.classify_ip(host))
+    unicode_host = host
+    if "xn--" in host:
+        unicode_host = ada_url.idna.decode(host) or host
+    suffixes = psl.match(unicode_host)
+    if unicode_host != host:
+        suffixes = psl.SuffixMatch(*(_same_labels(host, part) for part in suffixes))
+    return _HostFacts(unicode_host, suffixes, ipclass.classify_host(host))
+
+
+def _same_labels(host: str, part: str | None) -> str | None:
+    """The trailing labels of *host* that *part* (its Unicode form's tail) covers."""
+    if part is None:
+        return None
+    labels = host.rstrip(".").split(".")
+    return ".".join(labels[-(part.count(".") + 1) :])
+
+
+_ATTRIBUTES = ("href", "protocol", "hostname", "port", "host_type")
+
+
+def _parse_once(text: str) -> tuple[ReportedURL, bool, bool]:
+    prepared = _prepare(text)
+    try:
+        parts = ada_url.parse_url(prepared.url, _ATTRIBUTES)
+    except ValueError:
+        code, message = _diagnose(prepared.url)
+        raise InvalidURLError(message, code=code) from None
+    scheme = parts["protocol"][:-1]
+    if scheme not in DEFAULT_PORTS:  # cannot happen: schemes are checked before
+        raise InvalidURLError(
+            f"scheme {scheme!r} is not a web URL", code=ErrorCode.UNSUPPORTED_SCHEME
+        )
+    host = parts["hostname"]
+    if not host:
+        raise InvalidURLError("the URL has no host", code=ErrorCode.NO_HOST)
+    host_type = int(parts["host_type"])
+    version = 0
+    if host_type == 2:
+        host, version = host[1:-1], 6
+    elif host_type == 1:
+        version = 4
+    facts = _host_facts(host, version)
+    port = parts["port"]
+    suffixes = facts.suffixes
+    result = ReportedURL(
+        input=text,
+        normalized=parts["href"],
+        scheme=scheme,
+        host=host,
+        host_unicode=facts.host_unicode,
+        port=int(port) if port else DEFAULT_PORTS[scheme],
+        registered_domain=suffixes.registered_domain,
+        public_suffix=suffixes.public_suffix,
+        icann_registered_domain=suffixes.icann_registered_domain,
+        icann_public_suffix=suffixes.icann_public_suffix,
+        is_ip=bool(version),
+        ip_version=version or None,
+        special=facts.special,
+        defanged=prepared.defanged,
+        scheme_assumed=prepared.scheme_assumed,
+    )
+    return result, prepared.defanged, prepared.scheme_assumed
+
+
+def parse_reported_url(text: str) -> ReportedURL:
+    """The URL a browser would open for a reported *text*, with facts about its host.
+
+    Pure: no I/O. Raises :class:`~hostlocate.errors.InvalidURLError` (and
+    nothing else, for any ``str``) with a stable ``code`` when *text* holds no
+    usable web URL. The normalised URL parses back to itself.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"expected str, not {type(text).__name__}")
+    result, defanged, assumed = _parse_once(text)
+    # Refanging the output of the WHATWG serialiser can, rarely, change it
+    # again (``a[\]b`` becomes ``a[/]b``); iterate so that the normalised URL
+    # is a fixed point and parses back to itself.
+    for _ in range(_MAX_PASSES):
+        normalized = result.normalized
+        if _PLAIN_ABSOLUTE.fullmatch(normalized) and normalized[-1] not in _TRAILING:
+            break
+        try:
+            again = _parse_once(normalized)[0]
+        except InvalidURLError:
+            break
+        if again.normalized == normalized:
+            break
+        result = again
+    if result.input is not text:
+        result = _replace(result, input=text, defanged=defanged, scheme_assumed=assumed)
+    return result
+
+
+def _replace(result: ReportedURL, **changes: object) -> ReportedURL:
+    return msgspec.structs.replace(result, **changes)
+
+
+def _diagnose(url: str) -> tuple[ErrorCode, str]:
+    """Why the WHATWG parser refused *url*: inspect its host part to choose the code."""
+    rest = url[url.index(":") + 1 :].lstrip("/\\")
+    authority = _AUTHORITY_END.split(rest, maxsplit=1)[0]
+    hostport = authority.rpartition("@")[2]
+    if hostport.startswith("["):
+        host, bracket, port = hostport[1:].partition("]")
+        if not bracket or (port and not port.startswith(":")):
+            return ErrorCode.BAD_IP_LITERAL, f"malformed IPv6 literal [{host}"
+        port = port[1:]
+    else:
+        host, _, port = hostport.partition(":")
+    if port and (not (port.isascii() and port.isdigit()) or int(port) > 65535):
+        return ErrorCode.BAD_PORT, f"port {port!r} is not a number from 0 to 65535"
+    if not host:
+        return ErrorCode.NO_HOST, "the URL has no host"
+    if hostport.startswith("["):
+        return ErrorCode.BAD_IP_LITERAL, f"[{host}] is not a valid IPv6 address"
+    decoded = _percent_decode(host)
+    if decoded.isascii():
+        bad = sorted(set(decoded) & _FORBIDDEN_HOST)
+        if bad:
+            return ErrorCode.BAD_HOST, f"host {host!r} holds forbidden characters {''.join(bad)!r}"
+        labels = decoded.split(".")
+        if labels[-1] == "" and len(labels) > 1:
+            labels.pop()
+        if _NUMERIC_LABEL.fullmatch(labels[-1]):
+            return ErrorCode.BAD_IP_LITERAL, f"host {host!r} is not a valid IPv4 address"
+    if not decoded.isascii() or "xn--" in decoded.lower():
+        return ErrorCode.BAD_IDNA, f"host {host!r} is not a valid internationalised domain name"
+    return ErrorCode.BAD_URL, f"{url!r} is not a valid URL"
+
+
+def _percent_decode(host: str) -> str:
+    return unquote(host, errors="replace") if "%" in host else host
+
+
+def exceeds_dns_limits(host: str) -> bool:
+    """True when *host* cannot be a DNS name: over 253 octets or a label over 63.
+
+    The WHATWG parser does not check lengths, so :func:`parse_reported_url`
+    accepts such hosts as a browser would; the resolver should not query them.
+    """
+    name = host[:-1] if host.endswith(".") else host
+    return len(name) > 253 or any(len(label) > 63 for label in name.split("."))
