@@ -31,7 +31,7 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Generic, TypeVar, overload
@@ -57,6 +57,7 @@ DEFAULT_MAX_ENTRIES = 1_000_000
 SCHEMA_VERSION = 1
 """``PRAGMA user_version`` of the file; a file with another version is emptied."""
 _MAX_TTL = 365 * 86_400.0
+_PAGE = 1000
 
 _log = logging.getLogger(__name__)
 
@@ -212,6 +213,20 @@ class SqliteStore:
         if row is None:
             return None
         return float(row[0]), bytes(row[1])
+
+    def _page(self, ns: str, after: str, limit: int) -> list[tuple[str, float, bytes]]:
+        with self._lock:
+            conn = self._connection()
+            try:
+                rows = conn.execute(
+                    "SELECT key, expires, value FROM entries WHERE ns = ? AND key > ? "
+                    "ORDER BY key LIMIT ?",
+                    (ns, after, limit),
+                ).fetchall()
+            except sqlite3.Error as exc:
+                self._failed(exc)
+                return []
+        return [(str(k), float(e), bytes(v)) for k, e, v in rows]
 
     def _put(self, ns: str, key: str, expires: float, blob: bytes) -> None:
         def write(conn: sqlite3.Connection) -> int:
@@ -387,6 +402,28 @@ class SqliteCache(Generic[V]):
             return
         blob = self._encoder.encode(value)
         self.store._put(self.namespace, key, self.store._now() + min(ttl, _MAX_TTL), blob)
+
+    def items(self) -> Iterator[tuple[str, V, float]]:
+        """Every live entry as (key, value, seconds left): to warm an in-memory cache at start.
+
+        Read in pages, so a large namespace is never held whole; entries that no
+        longer decode are skipped.
+        """
+        after = ""
+        while True:
+            rows = self.store._page(self.namespace, after, _PAGE)
+            now = self.store._now()
+            for key, expires, blob in rows:
+                if expires <= now:
+                    continue
+                try:
+                    value: V = self._decoder.decode(blob)
+                except (msgspec.DecodeError, msgspec.ValidationError):
+                    continue
+                yield key, value, expires - now
+            if len(rows) < _PAGE:
+                return
+            after = rows[-1][0]
 
     def delete(self, key: str) -> None:
         self.store._delete(self.namespace, key)

@@ -282,3 +282,16 @@ def test_values_are_msgpack(path: Path, clock: Clock) -> None:
         store.namespace("dns", DNSResult).put("h", ANSWER, 60)
     blob = sqlite3.connect(path).execute("SELECT value FROM entries").fetchone()[0]
     assert msgspec.msgpack.decode(blob, type=DNSResult) == ANSWER
+
+
+def test_items_lists_live_entries_in_pages(path: Path, clock: Clock) -> None:
+    with SqliteStore(path, clock=clock) as store:
+        nets = store.namespace("net", Network)
+        for i in range(2500):
+            nets.put(f"{i:05}", Network(name=str(i)), 10 if i % 2 else 100)
+        store.namespace("other").put("00001", "not a network", 100)
+        clock.now += 50
+        items = list(nets.items())
+    assert [k for k, _, _ in items] == [f"{i:05}" for i in range(0, 2500, 2)]
+    assert all(v == Network(name=str(int(k))) for k, v, _ in items)
+    assert {left for _, _, left in items} == {50.0}
