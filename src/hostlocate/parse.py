@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import unicodedata
 from functools import lru_cache
 from typing import NamedTuple
 from urllib.parse import unquote
@@ -512,3 +513,76 @@ def exceeds_dns_limits(host: str) -> bool:
     """
     name = host[:-1] if host.endswith(".") else host
     return len(name) > 253 or any(len(label) > 63 for label in name.split("."))
+
+
+def domain_to_ascii(domain: str) -> str:
+    """UTS #46 ToASCII (non-transitional) of *domain*, strict about A-labels.
+
+    Flags as in the URL Standard: CheckHyphens, UseSTD3ASCIIRules and
+    VerifyDnsLength off; CheckBidi and CheckJoiners on. Unlike the URL parser,
+    which since 2026 passes a pure-ASCII domain through lower-cased, this checks
+    every ``xn--`` label (it must decode, hold non-ASCII, and encode back to
+    itself) and applies the Bidi Rule to every label of a domain that has a
+    right-to-left one. Raises :class:`~hostlocate.errors.InvalidURLError` with
+    ``bad_idna``.
+    """
+    if _SURROGATE.search(domain):
+        raise InvalidURLError(f"{domain!r} is not valid Unicode", code=ErrorCode.BAD_IDNA)
+    if domain.isascii():
+        ascii_form = domain.lower()
+        if "xn--" not in ascii_form:
+            return ascii_form
+    else:
+        ascii_form = ada_url.idna.encode(domain).decode("ascii")
+        if not ascii_form:
+            raise InvalidURLError(
+                f"{domain!r} is not a valid internationalised domain name",
+                code=ErrorCode.BAD_IDNA,
+            )
+    labels = ascii_form.split(".")
+    for index, label in enumerate(labels):
+        if label.startswith("xn--"):
+            try:
+                decoded = label[4:].encode("ascii").decode("punycode")
+            except (UnicodeError, ValueError):
+                decoded = ""
+            if decoded.isascii():
+                raise InvalidURLError(f"{label!r} is not a valid A-label", code=ErrorCode.BAD_IDNA)
+            labels[index] = decoded
+    if domain.isascii() and ada_url.idna.encode(".".join(labels)) != ascii_form.encode("ascii"):
+        raise InvalidURLError(
+            f"{domain!r} holds an A-label that is not valid", code=ErrorCode.BAD_IDNA
+        )
+    if not _bidi_ok(labels):
+        raise InvalidURLError(
+            f"{domain!r} breaks the Bidi Rule (RFC 5893)", code=ErrorCode.BAD_IDNA
+        )
+    return ascii_form
+
+
+_RTL = frozenset({"R", "AL", "AN"})
+_RTL_ALLOWED = frozenset({"R", "AL", "AN", "EN", "ES", "CS", "ET", "ON", "BN", "NSM"})
+_LTR_ALLOWED = frozenset({"L", "EN", "ES", "CS", "ET", "ON", "BN", "NSM"})
+
+
+def _bidi_ok(labels: list[str]) -> bool:
+    """RFC 5893 section 2, for every label, when any label is right-to-left."""
+    classes = [[unicodedata.bidirectional(ch) for ch in label] for label in labels]
+    if not any(_RTL.intersection(label) for label in classes):
+        return True
+    for label in classes:
+        if not label:
+            continue
+        ending = [cls for cls in label if cls != "NSM"]
+        last = ending[-1] if ending else label[0]
+        if label[0] in ("R", "AL"):
+            if not _RTL_ALLOWED.issuperset(label) or last not in ("R", "AL", "EN", "AN"):
+                return False
+            if "EN" in label and "AN" in label:
+                return False
+        elif label[0] == "L":
+            if not _LTR_ALLOWED.issuperset(label) or last not in ("L", "EN"):
+                return False
+        else:
+            return False
+    return True
