@@ -160,6 +160,11 @@ SCENARIOS: Mapping[str, Scenario] = {
         purpose="RIPE 2015 shape, under co.uk",
     ),
     "aws": Scenario(name="www.aws-site.com", addresses=("3.3.3.3",), purpose="Amazon"),
+    "mismatch": Scenario(
+        name="www.mismatch-site.com",
+        addresses=("86.54.11.1",),
+        purpose="located GB, registered DE (RIPE): geo_registry_mismatch",
+    ),
     "private": Scenario(
         name="intranet.corp-site.com", addresses=("10.1.2.3",), purpose="private only"
     ),
@@ -286,6 +291,7 @@ HOSTED_ZONES: Mapping[str, list[_Record]] = {
     "ch-site.com": _hosts("ch-site.com"),
     "uk-site.co.uk": _hosts("uk-site.co.uk"),
     "aws-site.com": _hosts("aws-site.com"),
+    "mismatch-site.com": _hosts("mismatch-site.com"),
     "corp-site.com": _corp_records(),
     BULK_ZONE: _bulk_records(),
 }
