@@ -21,6 +21,7 @@ decodes them itself at about ten times the cost.
 from __future__ import annotations
 
 import threading
+import warnings
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
@@ -102,7 +103,11 @@ class PublicSuffixes:
             include_psl_private_domains=True,
         )
         try:
-            engine.extract_str("example.com")  # loads the list now, not mid-batch
+            # Load the list now, not mid-batch. tldextract reads file: URLs through a
+            # requests adapter that leaves the file to the garbage collector.
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ResourceWarning)
+                engine.extract_str("example.com")
         except (SuffixListNotFound, ValueError) as exc:
             raise DataError(f"public suffix list unreadable: {exc}", path=str(path)) from exc
         return engine
