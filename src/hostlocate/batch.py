@@ -103,9 +103,11 @@ class InputError(Exception):
 # -- input ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One input record: its 1-based number, the URL text, and its CSV row if any."""
+class Record(msgspec.Struct, frozen=True):
+    """One input record: its 1-based number, the URL text, and its CSV row if any.
+
+    A Struct, not a dataclass: one is made per record, and it is 8x cheaper.
+    """
 
     number: int
     url: str
@@ -458,10 +460,11 @@ class Summary:
     def add(self, verdict: Verdict) -> None:
         self.records += 1
         self.status[verdict.status] += 1
-        if verdict.error is not None:
-            self.errors[verdict.error.code] += 1
+        error = verdict.error
+        if error is not None:
+            self.errors[error.code] += 1
         country = verdict.jurisdiction.country
-        if country:
+        if country is not None:
             self.countries[country] += 1
 
     def to_dict(
@@ -926,15 +929,17 @@ def _verdicts(
 
     def urls() -> Iterator[str]:
         nonlocal input_error
-        for record in _guarded(records):
-            if isinstance(record, BaseException):
-                input_error = record
+        append = pending.append
+        while True:
+            try:
+                record = next(records)
+            except StopIteration:
                 return
-            pending.append(record)
-            if record.problem is not None:
-                yield ""  # placeholder: the verdict is replaced below
-            else:
-                yield record.url
+            except Exception as exc:
+                input_error = exc
+                return
+            append(record)
+            yield record.url  # "" for an unreadable record, whose verdict is replaced
 
     while True:
         progressed = False
@@ -953,18 +958,6 @@ def _verdicts(
             yield record, _locate_one(locator, record, failure)
     if input_error is not None:
         raise InputError(str(input_error)) from input_error
-
-
-def _guarded(records: Iterator[Record]) -> Iterator[Record | BaseException]:
-    while True:
-        try:
-            record = next(records)
-        except StopIteration:
-            return
-        except Exception as exc:
-            yield exc
-            return
-        yield record
 
 
 def _for_record(record: Record, verdict: Verdict) -> Verdict:
