@@ -14,6 +14,7 @@ from typing import Generic, Protocol, TypeVar
 
 K = TypeVar("K")
 V = TypeVar("V")
+K_contra = TypeVar("K_contra", contravariant=True)
 
 
 @dataclass(slots=True)
@@ -32,14 +33,14 @@ class CacheStats:
         return {"hits": self.hits, "misses": self.misses, "hit_rate": round(self.hit_rate, 4)}
 
 
-class Cache(Protocol[K, V]):
+class Cache(Protocol[K_contra, V]):
     """What the locator needs of a cache."""
 
     stats: CacheStats
 
-    def get(self, key: K) -> V | None: ...
+    def get(self, key: K_contra) -> V | None: ...
 
-    def put(self, key: K, value: V, ttl: float) -> None: ...
+    def put(self, key: K_contra, value: V, ttl: float) -> None: ...
 
     def clear(self) -> None: ...
 

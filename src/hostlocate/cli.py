@@ -10,13 +10,16 @@ import argparse
 import json
 import sys
 from collections.abc import Iterator, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import msgspec
 
 from hostlocate import serialize
 from hostlocate.errors import ConfigError, DataError, InvalidURLError
 from hostlocate.models import Verdict
+
+if TYPE_CHECKING:
+    from hostlocate.locator import Locator
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
@@ -78,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="JSON lines instead of a readable table")
     _add_locator_options(p)
 
+    p = sub.add_parser("batch", help="locate a file of reported URLs (the exchange path)")
+    from hostlocate import batch
+
+    batch.add_arguments(p)
+    _add_locator_options(p)
+
     sub.add_parser("schema", help="print the JSON Schema of a verdict")
     return parser
 
@@ -106,6 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     if args.command == "parse":
         return _parse_command(args, out)
+    if args.command == "batch":
+        from hostlocate import batch
+
+        return batch.run(args, make_locator)
     return _locate_command(args, out)
 
 
@@ -132,18 +145,24 @@ def _parse_command(args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def _locate_command(args: argparse.Namespace, out: TextIO) -> int:
+def make_locator(args: argparse.Namespace, **extra: Any) -> Locator:
+    """The locator the command-line options describe; ``extra`` adds constructor options."""
     from hostlocate.locator import Locator
 
+    return Locator(
+        args.nameserver,
+        rdap=not args.no_rdap,
+        rdap_bootstrap=args.rdap_bootstrap,
+        geoip_country=args.geoip_country,
+        geoip_asn=args.geoip_asn,
+        timeout=args.timeout,
+        **extra,
+    )
+
+
+def _locate_command(args: argparse.Namespace, out: TextIO) -> int:
     try:
-        locator = Locator(
-            args.nameserver,
-            rdap=not args.no_rdap,
-            rdap_bootstrap=args.rdap_bootstrap,
-            geoip_country=args.geoip_country,
-            geoip_asn=args.geoip_asn,
-            timeout=args.timeout,
-        )
+        locator = make_locator(args)
     except ConfigError as exc:
         sys.stderr.write(f"hostlocate: {exc}\n")
         return EXIT_USAGE

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+import msgspec
+
 from hostlocate.errors import ErrorCode
 from hostlocate.models import (
     AddressFacts,
@@ -235,13 +237,17 @@ def route(
         escalation = "manual_review"
 
     contacts: list[NoticeContact] = []
-    seen: set[tuple[str, str | None, str | None]] = set()
+    seen: set[tuple[str, str]] = set()
 
     def add(contact: NoticeContact) -> None:
-        key = (contact.role, contact.email, contact.url)
-        if key not in seen:
-            seen.add(key)
-            contacts.append(contact)
+        # One contact per (role, address): what RDAP already gave is dropped from a
+        # provider-table entry, which is kept only for what it adds.
+        email = contact.email if (contact.role, contact.email) not in seen else None
+        url = contact.url if (contact.role, contact.url) not in seen else None
+        if email is None and url is None:
+            return
+        seen.update((contact.role, v) for v in (email, url) if v)
+        contacts.append(msgspec.structs.replace(contact, email=email, url=url))
 
     for a in addresses:
         if not a.public:

@@ -68,7 +68,7 @@ class DNSResult(msgspec.Struct, frozen=True, kw_only=True):
     cname_chain: tuple[str, ...] = ()
     """The queried name then every CNAME target, in order."""
     addresses: tuple[str, ...] = ()
-    """A then AAAA addresses, de-duplicated, in answer order."""
+    """IPv4 then IPv6 addresses, de-duplicated and sorted (answers rotate; verdicts must not)."""
     rcode: str | None = None
     """The final response code (NOERROR, NXDOMAIN, SERVFAIL, REFUSED) or None on timeout."""
     min_ttl: int | None = None

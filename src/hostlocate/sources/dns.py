@@ -293,13 +293,17 @@ _ERROR_RANK = {
 def _combine(host: str, v4: _Outcome, v6: _Outcome, max_addresses: int) -> DNSResult:
     """Merge the A and AAAA look-ups into one result for the verdict."""
     chain = v4.chain if len(v4.chain) >= len(v6.chain) else v6.chain
-    addresses: list[str] = []
-    for a in (*v4.addresses, *v6.addresses):
-        if a not in addresses:
-            addresses.append(a)
+    # Sorted, IPv4 first: resolvers rotate round-robin answers, and the same
+    # answers must give the same verdict.
+    addresses = sorted(
+        set(v4.addresses) | set(v6.addresses), key=lambda a: ipaddress.ip_address(a).packed
+    )
+    addresses.sort(key=lambda a: ":" in a)
     del addresses[max_addresses:]
     ttls = [t for t in (v4.min_ttl, v6.min_ttl) if t is not None]
     queries = v4.queries + v6.queries
+    error: str | None
+    rcode: str | None
     if addresses:
         rcode = "NOERROR"
         error = None
