@@ -15,6 +15,7 @@ import contextlib
 import dataclasses
 import ipaddress
 import json
+import sys
 import threading
 import time
 from collections import Counter
@@ -127,6 +128,12 @@ class LabServer(ThreadingHTTPServer):
         self.state = LabState()
         self.catalogue: Catalogue | None = None
         self.bootstrap_dir: Path | None = None
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up (as the library does on a body it refuses) is no error."""
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
     @property
     def origin(self) -> str:

@@ -205,6 +205,11 @@ class RdapClient:
         """The bootstrap in use (None until the first look-up loads IANA's)."""
         return self._bootstrap
 
+    async def load_bootstrap(self) -> Bootstrap:
+        """Load the bootstrap now (the first look-up does it otherwise); never raises."""
+        _, bootstrap = await self._ensure_ready()
+        return bootstrap
+
     async def _ensure_ready(self) -> tuple[Fetcher, Bootstrap]:
         if self._state is not None:
             return self._state
