@@ -23,7 +23,7 @@ import msgspec
 
 from hostlocate import _resources
 from hostlocate import decide as _decide
-from hostlocate.cache import TTLCache
+from hostlocate.cache import Cache, TTLCache
 from hostlocate.errors import ConfigError, ErrorCode, InvalidURLError
 from hostlocate.geo import GeoDatabase
 from hostlocate.hotlines import HotlineDirectory
@@ -45,6 +45,7 @@ from hostlocate.parse import parse_reported_url
 from hostlocate.providers import ProviderTable
 from hostlocate.sources.dns import DnsClient
 from hostlocate.sources.rdap import RdapClient
+from hostlocate.store import SqliteStore, TieredCache
 
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_CONCURRENCY = 64
@@ -66,6 +67,9 @@ class AsyncLocator:
 
     All parameters are keyword-only except ``nameservers``; see the verdict
     contract for their meaning. ``timeout`` is the budget for one URL, in seconds.
+    ``cache``: a persistent store (``hostlocate.store.SqliteStore``) that keeps DNS
+    answers and RDAP networks across runs and processes; by default answers are
+    kept in memory only. The locator does not close it.
     """
 
     def __init__(
@@ -82,6 +86,7 @@ class AsyncLocator:
         dns_cache_size: int = 65_536,
         address_cache_size: int = 262_144,
         rdap_options: dict[str, Any] | None = None,
+        cache: SqliteStore | None = None,
     ) -> None:
         if not timeout or timeout <= 0:
             raise ConfigError("timeout must be a positive number of seconds")
@@ -98,7 +103,11 @@ class AsyncLocator:
         self._rdap_bootstrap = Path(rdap_bootstrap) if rdap_bootstrap else None
         self._rdap_options = dict(rdap_options or {})
         self._rdap: RdapClient | None = None
-        self._dns_cache: TTLCache[str, DNSResult] = TTLCache(dns_cache_size)
+        self._store = cache
+        memory: TTLCache[str, DNSResult] = TTLCache(dns_cache_size)
+        self._dns_cache: Cache[str, DNSResult] = (
+            TieredCache(memory, cache.namespace("dns", DNSResult)) if cache else memory
+        )
         self._address_cache: collections.OrderedDict[str, AddressFacts] = collections.OrderedDict()
         self._address_cache_size = address_cache_size
         self._dns_inflight: dict[str, asyncio.Future[DNSResult]] = {}
