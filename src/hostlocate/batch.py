@@ -715,13 +715,14 @@ class _Job:
         self.err = stderr
         self.text: TextIO | None = None
         self.out: BinaryIO | None = None
+        """The output file this job opened (None when writing to stdout)."""
         self.store: SqliteStore | None = None
         self.summary = Summary()
 
     def close(self) -> None:
         if self.text is not None:
             self.text.close()
-        if self.out is not None and self.out is not self._stdout():
+        if self.out is not None:
             self.out.close()
         if self.store is not None:
             self.store.close()
@@ -729,7 +730,10 @@ class _Job:
     def _stdout(self) -> BinaryIO:
         if self.stdout is not None:
             return self.stdout
-        return sys.stdout.buffer
+        buffer: BinaryIO | None = getattr(sys.stdout, "buffer", None)
+        if buffer is None:
+            raise UsageError("stdout takes no bytes here: give -o OUTPUT")
+        return buffer
 
     def run(self) -> int:
         opts = self.opts
@@ -822,8 +826,7 @@ class _Job:
 
     def _open_output(self, keep: int) -> BinaryIO:
         if self.opts.output == "-":
-            self.out = self._stdout()
-            return self.out
+            return self._stdout()
         try:
             if self.opts.resume and keep:
                 f = open(self.opts.output, "r+b", buffering=0)  # noqa: SIM115
