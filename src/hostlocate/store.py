@@ -39,7 +39,7 @@ from typing import Any, Generic, TypeVar, overload
 import msgspec
 import platformdirs
 
-from hostlocate.cache import CacheStats
+from hostlocate.cache import Cache, CacheStats
 from hostlocate.errors import DataError
 
 __all__ = [
@@ -444,7 +444,7 @@ class TieredCache(Generic[V]):
     time it has left); writes go to both. ``stats`` counts a hit in either.
     """
 
-    def __init__(self, front: Any, back: SqliteCache[V]) -> None:
+    def __init__(self, front: Cache[str, V], back: SqliteCache[V]) -> None:
         self.front = front
         self.back = back
         self.stats = CacheStats()
