@@ -234,6 +234,23 @@ def test_concurrent_lookups_in_one_block_but_different_networks(lab: RdapLab) ->
     assert lab.counts() == {"lacnic": 2}
 
 
+def test_a_cancelled_lookup_does_not_fail_those_waiting_on_it(lab: RdapLab) -> None:
+    lab.latency("ripe", 0.5)
+
+    async def body(client: RdapClient) -> IpOwnership:
+        leader = asyncio.create_task(client.lookup_ip("193.14.5.1"))
+        await asyncio.sleep(0.1)
+        waiter = asyncio.create_task(client.lookup_ip("193.14.5.2"))
+        await asyncio.sleep(0.1)
+        leader.cancel()
+        return await waiter
+
+    result = run(lab, body)
+    assert result.error is None
+    assert result.network is not None and result.network.cidr == "193.14.5.0/24"
+    assert lab.counts() == {"ripe": 2}
+
+
 def test_unknown_address_is_not_found_and_remembered(lab: RdapLab) -> None:
     async def body(client: RdapClient) -> tuple[IpOwnership, IpOwnership]:
         return await client.lookup_ip("45.0.0.1"), await client.lookup_ip("45.0.0.1")

@@ -32,6 +32,7 @@ __all__ = ["Failure", "Fetched", "Fetcher", "Tally", "parse_retry_after"]
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _JSON_TYPES = frozenset({"application/rdap+json", "application/json"})
 _SERVER_RETRY_PAUSE = 0.2
+_HEADERS = {"Accept": "application/rdap+json, application/json;q=0.9"}
 
 
 class Failure(Exception):
@@ -183,7 +184,7 @@ class Fetcher:
         try:
             async with asyncio.timeout(budget):
                 async with self.client.stream(
-                    "GET", url, follow_redirects=False, timeout=budget
+                    "GET", url, headers=_HEADERS, follow_redirects=False, timeout=budget
                 ) as response:
                     if response.status_code != 200:
                         return response.status_code, response.headers, None

@@ -52,6 +52,8 @@ log = logging.getLogger("hostlocate.rdap")
 
 _Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
+_CANCELLED = "the look-up in flight was cancelled"
+
 # Errors that say nothing about one address in particular: a look-up waiting on
 # another one in flight for the same block takes that answer instead of asking.
 _SHARED_ERRORS = frozenset(
@@ -280,7 +282,7 @@ class RdapClient:
                 return msgspec.structs.replace(leader, requests=0, from_cache=True)
         future: asyncio.Future[IpOwnership] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
-        result = IpOwnership(error=ErrorCode.RDAP_TIMEOUT.value, detail="cancelled")
+        result = IpOwnership(detail=_CANCELLED)  # what waiters see if this task is cancelled
         try:
             result = await self._fetch_ip(address, end)
             return result
@@ -410,10 +412,11 @@ class RdapClient:
                     error=ErrorCode.RDAP_TIMEOUT.value,
                     detail="deadline passed while waiting",
                 )
-            return msgspec.structs.replace(leader, requests=0, from_cache=True)
+            if leader.detail != _CANCELLED:
+                return msgspec.structs.replace(leader, requests=0, from_cache=True)
         future: asyncio.Future[RegistrarInfo] = asyncio.get_running_loop().create_future()
         self._domain_inflight[name] = future
-        result = RegistrarInfo(domain=name, error=ErrorCode.RDAP_TIMEOUT.value, detail="cancelled")
+        result = RegistrarInfo(domain=name, detail=_CANCELLED)
         try:
             result = await self._fetch_domain(name, end)
             return result
