@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_arguments(p)
     _add_locator_options(p)
 
+    p = sub.add_parser("data", help="bundled and downloaded data: status, update")
+    from hostlocate import datasets
+
+    datasets.add_arguments(p)
+
     sub.add_parser("schema", help="print the JSON Schema of a verdict")
     return parser
 
@@ -115,6 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_OK
     if args.command == "parse":
         return _parse_command(args, out)
+    if args.command == "data":
+        from hostlocate import datasets
+
+        return datasets.run(args)
     if args.command == "batch":
         from hostlocate import batch
 
