@@ -878,7 +878,7 @@ class _Job:
                 "path": str(self.store.path),
                 **self.store.stats.as_dict(),
                 "namespaces": self.store.stats_by_namespace(),
-                "entries": len(self.store),
+                "entries": self.store.count(),
                 "evicted": self.store.evicted,
                 "errors": self.store.errors,
             }

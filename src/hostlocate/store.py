@@ -161,8 +161,12 @@ class SqliteStore:
 
     # -- whole-file operations ------------------------------------------------------------
 
-    def __len__(self) -> int:
-        """Entries stored (expired ones not yet evicted included)."""
+    def count(self) -> int:
+        """Entries stored (expired ones not yet evicted included).
+
+        A method, not ``__len__``: an empty store must still be truthy, so that
+        ``if cache:`` means "a cache was given".
+        """
         row = self._fetchone("SELECT value FROM counters WHERE name = 'entries'", ())
         return int(row[0]) if row else 0
 

@@ -455,3 +455,53 @@ def test_killed_at_an_arbitrary_moment_of_a_large_file_then_resumed(tmp_path: Pa
     assert_one_verdict_per_input(records, inputs)
     statuses = {r["input"]: r["status"] for r in records if r["input"] in EXPECTED}
     assert statuses == {k: EXPECTED[k] for k in statuses}
+
+
+# -- the persistent cache across runs, on the loopback test internet ----------------------------
+
+LAB_HOSTS = [
+    "hxxp://www.ovh-site[.]fr/x",
+    "v6only.ovh-site.fr",
+    "https://www.brand-shop.com/a",
+    "rr.multi-host.com",
+    "www.cn-site.com",
+    "nope.corp-site.com",  # NXDOMAIN: negative answers are kept too
+]
+
+
+@pytest.mark.integration
+def test_a_second_run_is_answered_from_the_persistent_cache(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], dns_lab: Any
+) -> None:
+    inputs = LAB_HOSTS * 3
+    src = tmp_path / "urls.txt"
+    write_lines(src, inputs)
+    cache = tmp_path / "cache.sqlite3"
+
+    def run(name: str) -> tuple[dict[str, Any], list[dict[str, Any]], float]:
+        before = dns_lab.stats()["total.num.queries"]
+        out, summary = tmp_path / f"{name}.jsonl", tmp_path / f"{name}.json"
+        argv = [str(src), "-o", str(out), "--cache", str(cache), "--summary-json", str(summary)]
+        code, err = run_main(
+            [*argv, "--no-rdap", "--nameserver", dns_lab.resolver, "--no-progress"], capsys
+        )
+        assert code == 0, err
+        asked = dns_lab.stats()["total.num.queries"] - before
+        return json.loads(summary.read_text()), read_jsonl(out), asked
+
+    first, first_records, first_asked = run("first")
+    assert_one_verdict_per_input(first_records, inputs)
+    assert first_asked > 0
+    assert first["cache"]["namespaces"]["dns"]["hits"] == 0
+    assert first["status"] == {"located": 15, "unresolved": 3}
+
+    second, second_records, second_asked = run("second")  # a new process would see the same
+    assert second_asked == 0
+    assert second["cache"]["namespaces"]["dns"] == {
+        "hits": len(LAB_HOSTS),
+        "misses": 0,
+        "hit_rate": 1.0,
+    }
+    assert [(r["status"], r["jurisdiction"]) for r in second_records] == [
+        (r["status"], r["jurisdiction"]) for r in first_records
+    ]

@@ -83,7 +83,7 @@ def test_entries_expire_by_the_injected_clock(path: Path, clock: Clock) -> None:
         assert dns.stats.misses == 1
         assert store.stats.hit_rate == 0.5
         assert store.purge_expired() == 1
-        assert len(store) == 0
+        assert store.count() == 0
 
 
 def test_zero_or_negative_ttl_keeps_nothing(path: Path, clock: Clock) -> None:
@@ -91,7 +91,7 @@ def test_zero_or_negative_ttl_keeps_nothing(path: Path, clock: Clock) -> None:
         ns = store.namespace("x")
         ns.put("zero", 1, 0)
         ns.put("negative", 1, -5)
-        assert len(store) == 0
+        assert store.count() == 0
 
 
 def test_rewriting_a_key_replaces_it_and_counts_once(path: Path, clock: Clock) -> None:
@@ -100,7 +100,7 @@ def test_rewriting_a_key_replaces_it_and_counts_once(path: Path, clock: Clock) -
         for i in range(5):
             ns.put("k", i, 10)
         assert ns.get("k") == 4
-        assert len(store) == 1
+        assert store.count() == 1
 
 
 def test_size_is_bounded_expired_first_then_soonest_to_expire(path: Path, clock: Clock) -> None:
@@ -110,10 +110,10 @@ def test_size_is_bounded_expired_first_then_soonest_to_expire(path: Path, clock:
         clock.now += 2  # "short" has expired
         for i in range(199):
             ns.put(f"k{i:03}", i, 1000 + i)
-        assert len(store) == 200
+        assert store.count() == 200
         assert store.evicted == 0
         ns.put("long", -1, 10_000)  # 201 entries: over the bound
-        assert len(store) == 198  # down to the low-water mark (99%)
+        assert store.count() == 198  # down to the low-water mark (99%)
         assert store.evicted == 3
         assert ns.get("long") == -1
         assert ns.get("k000") is None  # the soonest to expire went first
@@ -121,9 +121,9 @@ def test_size_is_bounded_expired_first_then_soonest_to_expire(path: Path, clock:
         assert ns.get("k002") == 2
         for i in range(1000):
             ns.put(f"m{i}", i, 5000)
-        assert len(store) <= 200
+        assert store.count() <= 200
         count = sqlite3.connect(path).execute("SELECT COUNT(*) FROM entries").fetchone()[0]
-        assert count == len(store)
+        assert count == store.count()
 
 
 def test_survives_close_and_reopen(path: Path, clock: Clock) -> None:
@@ -137,14 +137,14 @@ def test_survives_close_and_reopen(path: Path, clock: Clock) -> None:
         assert found[0] == ANSWER
         assert found[1] == pytest.approx(500)
         assert again.namespace("net", Network).get("192.0.2.0/24") == Network(cidr="192.0.2.0/24")
-        assert len(again) == 2
+        assert again.count() == 2
 
 
 def test_a_value_of_a_changed_type_is_a_miss_and_is_dropped(path: Path, clock: Clock) -> None:
     with SqliteStore(path, clock=clock) as store:
         store.namespace("dns").put("h", {"addresses": "not a list"}, 60)
         assert store.namespace("dns", DNSResult).get("h") is None
-        assert len(store) == 0
+        assert store.count() == 0
 
 
 def test_a_file_of_another_layout_version_is_emptied(path: Path, clock: Clock) -> None:
@@ -154,7 +154,7 @@ def test_a_file_of_another_layout_version_is_emptied(path: Path, clock: Clock) -
     conn.execute("PRAGMA user_version = 99")
     conn.close()
     with SqliteStore(path, clock=clock) as store:
-        assert len(store) == 0
+        assert store.count() == 0
         assert store.namespace("x").get("k") is None
         store.namespace("x").put("k", 2, 60)
         assert store.namespace("x").get("k") == 2
@@ -254,7 +254,7 @@ def test_three_processes_share_one_file(path: Path) -> None:
     assert results == {w: [] for w in range(WORKERS)}
     with SqliteStore(path) as store:
         rows = sqlite3.connect(path).execute("SELECT COUNT(*) FROM entries").fetchone()[0]
-        assert rows == len(store)
+        assert rows == store.count()
         assert rows <= 700
         ns = store.namespace("net", Network)
         assert sum(ns.get(f"shared-{i}") is not None for i in range(50)) == 50
@@ -295,3 +295,9 @@ def test_items_lists_live_entries_in_pages(path: Path, clock: Clock) -> None:
     assert [k for k, _, _ in items] == [f"{i:05}" for i in range(0, 2500, 2)]
     assert all(v == Network(name=str(int(k))) for k, v, _ in items)
     assert {left for _, _, left in items} == {50.0}
+
+
+def test_an_empty_store_is_still_truthy(path: Path) -> None:
+    with SqliteStore(path) as store:
+        assert store.count() == 0
+        assert store  # "if cache:" must mean "a cache was given"
