@@ -493,7 +493,8 @@ class Summary:
 def render_summary(data: dict[str, Any], *, top: int = 12) -> str:
     """The summary as a few lines for stderr."""
     rate = data.get("records_per_s")
-    head = f"hostlocate batch: {data['records']:,} records in {data['elapsed_s']:.1f} s"
+    n = data["records"]
+    head = f"hostlocate batch: {n:,} record{'' if n == 1 else 's'} in {data['elapsed_s']:.1f} s"
     if rate is not None:
         head += f" ({rate:,.0f}/s)"
     if data.get("resumed_after"):
@@ -595,7 +596,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="show a progress bar on stderr (default: when stderr is a terminal)",
     )
-    progress.add_argument("--no-progress", dest="progress", action="store_false")
+    progress.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="never show it"
+    )
     cache = g.add_mutually_exclusive_group()
     cache.add_argument(
         "--cache",
