@@ -24,6 +24,8 @@ from urllib.parse import unquote
 
 import ada_url
 import msgspec
+from ada_url._ada_wrapper import ffi as _ffi
+from ada_url._ada_wrapper import lib as _ada
 
 from hostlocate import ipclass, psl
 from hostlocate.errors import ErrorCode, InvalidURLError
@@ -53,7 +55,6 @@ _MAX_PASSES = 3
 # --- text tidying ------------------------------------------------------------
 
 _C0_AND_SPACE = "".join(map(chr, range(0x21)))
-_TAB_NEWLINE = str.maketrans("", "", "\t\n\r")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _WRAPPERS = {
     '"': '"', "'": "'", "`": "`", "<": ">", "(": ")", "[": "]", "{": "}",
@@ -70,9 +71,9 @@ _IPV6_LIKE = re.compile(r"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?:%[\w.\-]+)?")
 # or query), followed by a separator: ``hxxps[:]//``, ``http ://``, ``http__``...
 _SCHEME_WORD = r"h[tx*0]{2}ps?|f[tx*][px*]s?|x{4}s?|x{5}|wss?"
 _SCHEME_FORM = re.compile(
-    r"""(?<![^\s\[({<"'^>|`])\[?(?P<word>"""
+    r"""\[?(?P<word>"""
     + _SCHEME_WORD
-    + r""")\]?
+    + r""")(?P<s>\[s\]|\(s\))?\]?
     (?P<sep>
         [ ]*(?:\[:\]|\(:\)|\{:\}|:)[ ]*(?:\[//\]|\(//\)|\{//\}|//|__)(?:/*[ ]+)?
       | [ ]*(?:\[://\]|\(://\)|\{://\})[ ]*
@@ -81,6 +82,8 @@ _SCHEME_FORM = re.compile(
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
+_SCHEME_BOUNDARY = frozenset(" \t\n\r\f\v\u00a0[({<\"'^>|`")
+_SCHEME_BOUNDARY_RE = re.compile(r"[\s\[({<\"'^>|`]")
 _DOT_WORD = r"dot|punkt|punto|point"
 _BRACKETED = re.compile(
     r" *[\[({]+ *(?:\.|" + _DOT_WORD + r") *[\])}]+ *"  # [.] (.) {.} [dot] [[.]]
@@ -96,6 +99,8 @@ _ONE_SIDED_DOT = re.compile(
     r"|[\[({] *(?:" + _DOT_WORD + r")|(?:" + _DOT_WORD + r") *[\])}])(?=\w)",
     re.IGNORECASE,
 )
+_OPEN_BEFORE_PATH = re.compile(r"(?<=\w)[ \[({]+$")
+_BRACKET_CHARS = frozenset("[](){}")
 _WRAPPED_LABEL = re.compile(r"^[\[(]([\w\-]+)[\])](?=\.)")
 _DOTLESS_DOT = re.compile(r"(?i:-dot-| +dot +)|(?<=[a-z0-9])DOT(?=[a-z0-9])| +DOT +")
 _COMMA_IPV4 = re.compile(r"(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3})(?=$|:)")
@@ -112,11 +117,10 @@ _PORT_ONLY = re.compile(r"\d+(?:$|[/?#\\])")
 # Text that is already a plain URL (or host) needs none of the rules above:
 # every rule needs a character these patterns exclude.
 _PLAIN_PATH = r"(?:[/?#][^\s\[\](){}\\^\"'<>`|]*)?"
-_PLAIN_ABSOLUTE = re.compile(
-    r"(?i:https?|ftp|wss?)://(?:[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+|\[[0-9A-Fa-f:.]+\])"
-    r"(?::\d{1,5})?" + _PLAIN_PATH
+_PLAIN_HOST_PART = (
+    r"(?:[\w\-]+(?:\.[\w\-]+)+|[0-9]+|0[xX][0-9A-Fa-f]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?"
 )
-_PLAIN_HOST = re.compile(r"[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+(?::\d{1,5})?" + _PLAIN_PATH)
+_PLAIN = re.compile(r"((?i:https?|ftp|wss?)://)?" + _PLAIN_HOST_PART + _PLAIN_PATH)
 
 _FORBIDDEN_HOST = frozenset("\x00\t\n\r #/:<>?@[\\]^|%\x7f") | frozenset(map(chr, range(0x20)))
 _NUMERIC_LABEL = re.compile(r"\d+|0[xX][0-9A-Fa-f]*")
@@ -137,9 +141,18 @@ def refang(text: str) -> tuple[str, bool]:
 
 def _refang_text(text: str) -> str:
     """The rules that may apply anywhere in the text."""
-    out = _SCHEME_FORM.sub(_scheme_repl, text)
+    out = text
     if "[" in out or "(" in out or "{" in out:
-        out = _BRACKETED.sub(_bracket_repl, out)
+        for form in ("[.]", "(.)", "{.}"):  # the common forms, without the regex
+            out = out.replace(form, ".")
+        if "[" in out or "(" in out or "{" in out:
+            out = _BRACKETED.sub(_bracket_repl, out)
+    if ":" in out or "_" in out or "//" in out:
+        match = _SCHEME_FORM.match(out)
+        if match is not None:
+            out = _scheme_repl(match) + out[match.end() :]
+        if _SCHEME_BOUNDARY_RE.search(out, 1):  # a URL may start further on
+            out = _SCHEME_FORM.sub(_scheme_repl, out)
     if " ." in out:
         out = _SPACE_DOT.sub(".", out)
     if "\\" in out or "^" in out:
@@ -161,7 +174,14 @@ def _canonical_scheme(word: str) -> str:
 def _scheme_repl(match: re.Match[str]) -> str:
     word, sep = match.group("word"), match.group("sep")
     whole = match.group(0)
+    start = match.start()
+    if start and not (
+        match.string[start - 1] in _SCHEME_BOUNDARY or match.string[start - 1].isspace()
+    ):
+        return whole  # inside a word, path or query: not where a URL starts
     scheme = _canonical_scheme(word)
+    if match.group("s") and scheme in ("http", "ws"):
+        scheme += "s"  # ``http[s]``: either works; the secure one is tried
     if sep == ":":
         return whole if scheme == word.lower() and whole[0] != "[" else scheme + ":"
     if whole == word + "://" and scheme == word.lower():
@@ -191,9 +211,10 @@ def _refang_authority(text: str, start: int) -> str:
         return text
     new = auth
     if end_match is not None and new[-1:] in " [({":
-        new = new.rstrip(" [({")  # ``example.com[/path``, ``example.com /path``
-    new = _WRAPPED_LABEL.sub(r"\1", new)
-    new = _ONE_SIDED_DOT.sub(".", new)
+        new = _OPEN_BEFORE_PATH.sub("", new)  # ``example.com[/path``, ``example.com /path``
+    if not _BRACKET_CHARS.isdisjoint(new):
+        new = _WRAPPED_LABEL.sub(r"\1", new)
+        new = _ONE_SIDED_DOT.sub(".", new)
     if "." not in new:
         new = _DOTLESS_DOT.sub(".", new)
         if "," in new:
@@ -281,33 +302,48 @@ def _pick(text: str) -> str:
 # --- the URL ---------------------------------------------------------------------
 
 
-class _Prepared(NamedTuple):
-    url: str
-    """The text handed to the WHATWG parser."""
-    scheme_assumed: bool
-    defanged: bool
+def _plain(text: str) -> tuple[str, bool] | None:
+    """*text* with its scheme and whether one was assumed, if no rule can apply to it."""
+    if text[-1] in _TRAILING:
+        return None
+    match = _PLAIN.fullmatch(text)
+    if match is None:
+        return None
+    if match.start(1) == 0:
+        return text, False
+    if "__" in text:  # ``http__host``: a defanged scheme
+        return None
+    return "http://" + text, True
 
 
-def _prepare(text: str) -> _Prepared:
-    """Tidy, refang and give a scheme to *text*; raises for what cannot be a web URL."""
+def _prepare(text: str, *, checked: bool = False) -> tuple[str, bool, bool, bool]:
+    """Tidy, refang and give a scheme to *text*; raises for what cannot be a web URL.
+
+    Returns the text for the WHATWG parser, whether the scheme was assumed,
+    whether the text was defanged, and whether it was plain (no rule applied).
+    """
     if len(text) > MAX_INPUT_CHARS:
         raise InvalidURLError(
             f"input is {len(text):,} characters; the limit is {MAX_INPUT_CHARS:,}",
             code=ErrorCode.TOO_LONG,
         )
-    if _SURROGATE.search(text):
-        text = _SURROGATE.sub("\ufffd", text)  # as a browser's USVString conversion does
-    text = _strip_ends(text).translate(_TAB_NEWLINE)
+    given = text
+    text = _strip_ends(text)
+    if "\t" in text or "\n" in text or "\r" in text:  # as the URL parser does
+        text = text.replace("\t", "").replace("\n", "").replace("\r", "")
     if not text:
         raise InvalidURLError("the input is empty", code=ErrorCode.EMPTY_INPUT)
-    if _PLAIN_ABSOLUTE.fullmatch(text) and text[-1] not in _TRAILING:
-        return _Prepared(text, False, False)
-    if _PLAIN_HOST.fullmatch(text) and text[-1] not in _TRAILING:
-        return _Prepared("http://" + text, True, False)
+    plain = None if checked and text == given else _plain(text)
+    if plain is not None:
+        return plain[0], plain[1], False, True
 
     tidy = _unwrap(text)
-    refanged = _refang_text(tidy)
+    refanged = _refang_text(tidy) if tidy else tidy
     defanged = refanged != tidy
+    plain = _plain(refanged) if refanged else None
+    if plain is not None:
+        return plain[0], plain[1], defanged, True
+
     candidate = _trim(_unwrap(_pick(refanged)))
     if _ENCODED_URL.match(candidate):  # a whole URL percent-encoded, as in a query
         candidate = _trim(unquote(candidate))
@@ -317,7 +353,7 @@ def _prepare(text: str) -> _Prepared:
 
     url, start, assumed = _with_scheme(candidate)
     refanged_url = _refang_authority(url, start)
-    return _Prepared(refanged_url, assumed, defanged or refanged_url != url)
+    return refanged_url, assumed, defanged or refanged_url != url, False
 
 
 def _with_scheme(text: str) -> tuple[str, int, bool]:
@@ -388,40 +424,87 @@ def _same_labels(host: str, part: str | None) -> str | None:
     return ".".join(labels[-(part.count(".") + 1) :])
 
 
-_ATTRIBUTES = ("href", "protocol", "hostname", "port", "host_type")
+_NO_PORT = 0xFFFFFFFF
+_ada_parse = _ada.ada_parse
+_ada_is_valid = _ada.ada_is_valid
+_ada_get_href = _ada.ada_get_href
+_ada_get_components = _ada.ada_get_components
+_ada_free = _ada.ada_free
+_unpack = _ffi.unpack
 
 
-def _parse_once(text: str) -> tuple[ReportedURL, bool, bool]:
-    prepared = _prepare(text)
+def _whatwg(url: str) -> tuple[str, int, str, int] | None:
+    """ada's parse of *url*: (href, scheme length, hostname, port), or None.
+
+    Talks to ada's C API through the package's cffi handle: one parse, one
+    serialisation and the component offsets, about half the cost of
+    ``ada_url.parse_url`` (see the perf notes).
+    """
     try:
-        parts = ada_url.parse_url(prepared.url, _ATTRIBUTES)
-    except ValueError:
-        code, message = _diagnose(prepared.url)
-        raise InvalidURLError(message, code=code) from None
-    scheme = parts["protocol"][:-1]
-    if scheme not in DEFAULT_PORTS:  # cannot happen: schemes are checked before
+        data = url.encode()
+    except UnicodeEncodeError:  # lone surrogates: replaced, as a browser's USVString does
+        data = _SURROGATE.sub("\ufffd", url).encode()
+    handle = _ada_parse(data, len(data))
+    try:
+        if not _ada_is_valid(handle):
+            return None
+        raw = _ada_get_href(handle)
+        length = raw.length
+        href: str = _unpack(raw.data, length).decode()
+        parts = _ada_get_components(handle)
+        if len(href) != length:  # never seen: serialisations are ASCII
+            hostname: str = _ada_hostname(handle)
+        else:
+            hostname = href[parts.host_start : parts.host_end]
+            if hostname[:1] == "@":
+                hostname = hostname[1:]
+        return href, parts.protocol_end - 1, hostname, parts.port
+    finally:
+        _ada_free(handle)
+
+
+def _ada_hostname(handle: object) -> str:
+    raw = _ada.ada_get_hostname(handle)
+    return str(_ffi.unpack(raw.data, raw.length).decode())
+
+
+def _parse_once(text: str, *, checked: bool = False) -> tuple[ReportedURL, bool]:
+    """One pass of the pipeline; also says whether the text was plain.
+
+    *checked*: the caller already knows *text* is not plain as given.
+    """
+    url, assumed, defanged, plain = _prepare(text, checked=checked)
+    return _build(text, url, assumed, defanged), plain
+
+
+def _build(text: str, url: str, assumed: bool, defanged: bool) -> ReportedURL:
+    """Parse the prepared *url* and assemble the record for *text*."""
+    parsed = _whatwg(url)
+    if parsed is None:
+        code, message = _diagnose(url)
+        raise InvalidURLError(message, code=code)
+    href, scheme_end, host, port = parsed
+    scheme = href[:scheme_end]
+    if scheme not in DEFAULT_PORTS:  # schemes are checked before; kept as a guard
         raise InvalidURLError(
             f"scheme {scheme!r} is not a web URL", code=ErrorCode.UNSUPPORTED_SCHEME
         )
-    host = parts["hostname"]
     if not host:
         raise InvalidURLError("the URL has no host", code=ErrorCode.NO_HOST)
-    host_type = int(parts["host_type"])
     version = 0
-    if host_type == 2:
+    if host[0] == "[":
         host, version = host[1:-1], 6
-    elif host_type == 1:
-        version = 4
+    elif host[-1].isdigit() and host.count(".") == 3 and host.replace(".", "").isdigit():
+        version = 4  # ada serialises IPv4 as a dotted quad; no valid domain looks so
     facts = _host_facts(host, version)
-    port = parts["port"]
     suffixes = facts.suffixes
-    result = ReportedURL(
+    return ReportedURL(
         input=text,
-        normalized=parts["href"],
+        normalized=href,
         scheme=scheme,
         host=host,
         host_unicode=facts.host_unicode,
-        port=int(port) if port else DEFAULT_PORTS[scheme],
+        port=DEFAULT_PORTS[scheme] if port == _NO_PORT else port,
         registered_domain=suffixes.registered_domain,
         public_suffix=suffixes.public_suffix,
         icann_registered_domain=suffixes.icann_registered_domain,
@@ -429,10 +512,9 @@ def _parse_once(text: str) -> tuple[ReportedURL, bool, bool]:
         is_ip=bool(version),
         ip_version=version or None,
         special=facts.special,
-        defanged=prepared.defanged,
-        scheme_assumed=prepared.scheme_assumed,
+        defanged=defanged,
+        scheme_assumed=assumed,
     )
-    return result, prepared.defanged, prepared.scheme_assumed
 
 
 def parse_reported_url(text: str) -> ReportedURL:
@@ -444,24 +526,32 @@ def parse_reported_url(text: str) -> ReportedURL:
     """
     if not isinstance(text, str):
         raise TypeError(f"expected str, not {type(text).__name__}")
-    result, defanged, assumed = _parse_once(text)
+    plain = _plain(text) if text and len(text) <= MAX_INPUT_CHARS else None
+    if plain is not None:  # the serialisation of plain text is plain: a fixed point
+        return _build(text, plain[0], plain[1], False)
+    first, plain_ = _parse_once(text, checked=True)
+    if plain_:
+        return first
     # Refanging the output of the WHATWG serialiser can, rarely, change it
-    # again (``a[\]b`` becomes ``a[/]b``); iterate so that the normalised URL
+    # again (``a[\\]b`` becomes ``a[/]b``); iterate so that the normalised URL
     # is a fixed point and parses back to itself.
+    result = first
     for _ in range(_MAX_PASSES):
         normalized = result.normalized
-        if _PLAIN_ABSOLUTE.fullmatch(normalized) and normalized[-1] not in _TRAILING:
-            break
         try:
-            again = _parse_once(normalized)[0]
+            again, plain_ = _parse_once(normalized)
         except InvalidURLError:
             break
         if again.normalized == normalized:
             break
         result = again
-    if result.input is not text:
-        result = _replace(result, input=text, defanged=defanged, scheme_assumed=assumed)
-    return result
+        if plain_:
+            break
+    if result is first:
+        return first
+    return _replace(
+        result, input=text, defanged=first.defanged, scheme_assumed=first.scheme_assumed
+    )
 
 
 def _replace(result: ReportedURL, **changes: object) -> ReportedURL:
@@ -586,3 +676,11 @@ def _bidi_ok(labels: list[str]) -> bool:
         else:
             return False
     return True
+
+
+def clear_caches() -> None:
+    """Forget memoised per-host facts (for benchmarks and tests)."""
+    _host_facts.cache_clear()
+    ipclass.classify_ip.cache_clear()
+    ipclass.classify_host.cache_clear()
+    psl.default().clear_cache()
