@@ -71,9 +71,9 @@ _IPV6_LIKE = re.compile(r"[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*(?:%[\w.\-]+)?")
 # or query), followed by a separator: ``hxxps[:]//``, ``http ://``, ``http__``...
 _SCHEME_WORD = r"h[tx*0]{2}ps?|f[tx*][px*]s?|x{4}s?|x{5}|wss?"
 _SCHEME_FORM = re.compile(
-    r"""\[?(?P<word>"""
+    r"""(?P<open>\[)?(?P<word>"""
     + _SCHEME_WORD
-    + r""")(?P<s>\[s\]|\(s\))?\]?
+    + r""")(?P<s>\[s\]|\(s\))?(?P<close>\])?
     (?P<sep>
         [ ]*(?:\[:\]|\(:\)|\{:\}|:)[ ]*(?:\[//\]|\(//\)|\{//\}|//|__)(?:/*[ ]+)?
       | [ ]*(?:\[://\]|\(://\)|\{://\})[ ]*
@@ -143,7 +143,7 @@ def _refang_text(text: str) -> str:
     """The rules that may apply anywhere in the text."""
     out = text
     if "[" in out or "(" in out or "{" in out:
-        for form in ("[.]", "(.)", "{.}"):  # the common forms, without the regex
+        for form in (" [.] ", "[.]", "(.)", "{.}"):  # the common forms, without the regex
             out = out.replace(form, ".")
         if "[" in out or "(" in out or "{" in out:
             out = _BRACKETED.sub(_bracket_repl, out)
@@ -182,11 +182,14 @@ def _scheme_repl(match: re.Match[str]) -> str:
     scheme = _canonical_scheme(word)
     if match.group("s") and scheme in ("http", "ws"):
         scheme += "s"  # ``http[s]``: either works; the secure one is tried
+    keep = "[" if match.group("open") and not match.group("close") else ""  # ``[https://...](``
     if sep == ":":
-        return whole if scheme == word.lower() and whole[0] != "[" else scheme + ":"
-    if whole == word + "://" and scheme == word.lower():
+        if scheme == word.lower() and whole == keep + word + ":":
+            return whole
+        return keep + scheme + ":"
+    if whole == keep + word + "://" and scheme == word.lower():
         return whole
-    return scheme + "://"
+    return keep + scheme + "://"
 
 
 def _bracket_repl(match: re.Match[str]) -> str:
