@@ -208,6 +208,27 @@ def test_a_second_address_in_a_seen_network_makes_no_request(lab: RdapLab) -> No
     assert [r.from_cache for r in ragged] == [False, True, True]
 
 
+def test_peek_answers_from_cache_only(lab: RdapLab) -> None:
+    async def body(client: RdapClient) -> None:
+        assert client.peek_ip("193.0.6.139") is None
+        assert client.peek_domain("cf-site.com") is None
+        assert client.peek_ip("not an address") is None
+        assert lab.counts() == {}
+        await client.lookup_ip("193.0.6.139")
+        await client.lookup_domain("cf-site.com")
+        await client.lookup_ip("45.0.0.1")
+        seen = client.peek_ip("193.0.7.1")
+        assert seen is not None and seen.from_cache and seen.network is not None
+        assert seen.network.cidr == "193.0.0.0/21"
+        missing = client.peek_ip("45.0.0.1")
+        assert missing is not None and missing.error == ErrorCode.RDAP_NOT_FOUND
+        registrar = client.peek_domain("CF-SITE.COM")
+        assert registrar is not None and registrar.from_cache
+        assert lab.counts() == {"ripe": 1, "verisign": 1, "arin": 1}
+
+    run(lab, body)
+
+
 def test_concurrent_lookups_in_one_block_share_one_request(lab: RdapLab) -> None:
     lab.latency("ripe", 0.2)
 

@@ -1,19 +1,24 @@
-"""Start, steer and stop the RDAP lab."""
+"""Start, steer and stop the RDAP lab (a server process steered over HTTP)."""
 
 from __future__ import annotations
 
-import threading
+import dataclasses
+import json
+import os
+import selectors
+import subprocess
+import sys
+import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
-from tests.rdaplab.bootstrap_writer import RIRS, write_bootstrap
-from tests.rdaplab.catalogue import DEFAULT_GENERATED, Catalogue, GeneratedRange, shared_data_dir
-from tests.rdaplab.server import Fault, LabServer
+from tests.rdaplab.catalogue import DEFAULT_GENERATED, GeneratedRange, shared_data_dir
 
 __all__ = ["LabUnavailable", "RdapLab", "start_rdap_lab"]
 
-DOMAIN_REGISTRIES = ("verisign", "afnic", "nominet", "denic", "markmonitor", "norid")
+_REPO = Path(__file__).resolve().parents[2]
 
 
 class LabUnavailable(RuntimeError):
@@ -29,36 +34,44 @@ class RdapLab:
     """
 
     def __init__(
-        self,
-        server: LabServer,
-        thread: threading.Thread,
-        catalogue: Catalogue,
-        bootstrap_dir: Path,
+        self, process: subprocess.Popen[bytes], base_url: str, bootstrap_dir: Path, workdir: Path
     ) -> None:
-        self._server = server
-        self.catalogue = catalogue
-        """What the lab serves."""
-        self._thread = thread
+        self._process = process
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        self.base_url = base_url
+        """``http://127.0.0.1:PORT`` (no trailing slash)."""
         self.bootstrap_dir = bootstrap_dir
         """An IANA-format bootstrap folder whose services are this lab's."""
-        self.base_url = server.origin
-        """``http://127.0.0.1:PORT`` (no trailing slash)."""
+        self.workdir = workdir
+        """The lab's folder: bootstrap/, rdap-lab.pid, rdap-lab.log."""
+        self.pid = process.pid
 
     def service(self, registry: str) -> str:
         """The base URL of one registry's service, as the bootstrap names it."""
         return f"{self.base_url}/{registry}/"
 
+    def _control(self, action: str, payload: dict[str, Any] | None = None) -> Any:
+        data = None if payload is None else json.dumps(payload).encode()
+        request = urllib.request.Request(
+            f"{self.base_url}/_lab/{action}",
+            data=data,
+            method="GET" if data is None else "POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with self._opener.open(request, timeout=10) as response:
+            return json.loads(response.read())
+
     # -- counters ----------------------------------------------------------------------
 
     def counts(self) -> dict[str, int]:
         """Requests received per registry (first path segment) since the last reset."""
-        with self._server.state.lock:
-            return dict(self._server.state.counts)
+        counts: dict[str, int] = self._control("counts")["registries"]
+        return counts
 
     def path_counts(self) -> dict[str, int]:
         """Requests received per path since the last reset."""
-        with self._server.state.lock:
-            return dict(self._server.state.paths)
+        paths: dict[str, int] = self._control("counts")["paths"]
+        return paths
 
     def total(self) -> int:
         """All requests received since the last reset."""
@@ -66,7 +79,7 @@ class RdapLab:
 
     def reset(self) -> None:
         """Zero the counters and drop every fault and latency setting."""
-        self._server.state.reset()
+        self._control("reset", {})
 
     # -- knobs -------------------------------------------------------------------------
 
@@ -74,19 +87,19 @@ class RdapLab:
         self, registry: str, *, times: int | None = 1, retry_after: str | None = "1"
     ) -> None:
         """Answer 429 Too Many Requests, with ``Retry-After`` (seconds or an HTTP date)."""
-        self._server.state.add_fault(registry, Fault("429", times, retry_after=retry_after))
+        self._fault(registry, "429", times, retry_after=retry_after)
 
     def server_error(self, registry: str, *, times: int | None = 1, status: int = 500) -> None:
         """Answer with an HTTP error status (5xx by default) and an RDAP error body."""
-        self._server.state.add_fault(registry, Fault("status", times, status=status))
+        self._fault(registry, "status", times, status=status)
 
     def malformed_json(self, registry: str, *, times: int | None = 1) -> None:
         """Answer 200 with a truncated JSON body."""
-        self._server.state.add_fault(registry, Fault("malformed", times))
+        self._fault(registry, "malformed", times)
 
     def wrong_content_type(self, registry: str, *, times: int | None = 1) -> None:
         """Answer 200 with an HTML page (``text/html``)."""
-        self._server.state.add_fault(registry, Fault("content_type", times))
+        self._fault(registry, "content_type", times)
 
     def oversized(
         self,
@@ -97,9 +110,7 @@ class RdapLab:
         times: int | None = 1,
     ) -> None:
         """Answer 200 with a JSON body of ``size`` bytes, with or without Content-Length."""
-        self._server.state.add_fault(
-            registry, Fault("oversize", times, size=size, declare_length=declare_length)
-        )
+        self._fault(registry, "oversize", times, size=size, declare_length=declare_length)
 
     def redirect_loop(self, first: str, second: str) -> None:
         """``first`` redirects every query to ``second`` and back, until reset."""
@@ -111,26 +122,38 @@ class RdapLab:
     ) -> None:
         """Redirect to ``location``; ``{base}`` is the lab's origin, ``{rest}`` the query path
         after the registry (e.g. ``ip/193.0.6.139``)."""
-        self._server.state.add_fault(
-            registry, Fault("redirect", times, status=status, location=location)
-        )
+        self._fault(registry, "redirect", times, status=status, location=location)
 
     def slow_body(self, registry: str, *, seconds: float = 5.0, times: int | None = 1) -> None:
         """Send the right answer, but trickle its body over ``seconds``."""
-        self._server.state.add_fault(registry, Fault("slow", times, seconds=seconds))
+        self._fault(registry, "slow", times, seconds=seconds)
 
     def latency(self, registry: str | None, seconds: float) -> None:
         """Delay every answer of ``registry`` (None: all registries) by ``seconds``."""
-        with self._server.state.lock:
-            self._server.state.latency[registry or "*"] = seconds
+        self._control("latency", {"registry": registry, "seconds": seconds})
+
+    def _fault(self, registry: str, kind: str, times: int | None, **details: Any) -> None:
+        self._control("fault", {"registry": registry, "kind": kind, "remaining": times, **details})
 
     # -- life cycle --------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Stop serving and close the socket."""
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        """End the server process: close its stdin, then terminate it if it lingers."""
+        if self._process.poll() is not None:
+            return
+        if self._process.stdin is not None:
+            self._process.stdin.close()
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
 
     def __enter__(self) -> RdapLab:
         return self
@@ -163,24 +186,40 @@ def start_rdap_lab(
         raise LabUnavailable(
             f"recorded RDAP data not found under {data} (rdap-responses/, rdap-bootstrap/)"
         )
-    server = LabServer()
-    registries = (*RIRS, *DOMAIN_REGISTRIES)
-    bases = {name: f"{server.origin}/{name}/" for name in registries}
-    try:
-        catalogue = Catalogue(recorded, bases=bases, generated=generated)
-        bootstrap_dir = write_bootstrap(
-            Path(workdir) / "bootstrap",
-            base=server.origin,
-            iana_dir=iana,
-            domain_registries=catalogue.domain_registries,
-        )
-    except BaseException:
-        server.server_close()
-        raise
-    server.catalogue = catalogue
-    server.bootstrap_dir = bootstrap_dir
-    thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="rdap-lab", daemon=True
+    folder = Path(workdir)
+    folder.mkdir(parents=True, exist_ok=True)
+    spec = json.dumps([dataclasses.asdict(g) for g in generated])
+    log = (folder / "rdap-lab.log").open("wb")
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(_REPO), os.environ.get("PYTHONPATH")])),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.rdaplab.child", str(folder), str(data), spec],
+        cwd=_REPO,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=log,
     )
-    thread.start()
-    return RdapLab(server, thread, catalogue, bootstrap_dir)
+    log.close()
+    try:
+        started = _read_start_line(process, timeout=30)
+    except BaseException:
+        process.kill()
+        process.wait()
+        raise
+    return RdapLab(process, started["origin"], Path(started["bootstrap_dir"]), folder)
+
+
+def _read_start_line(process: subprocess.Popen[bytes], timeout: float) -> dict[str, str]:
+    assert process.stdout is not None
+    with selectors.DefaultSelector() as selector:
+        selector.register(process.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout):
+            raise RuntimeError(f"RDAP lab did not start within {timeout} s")
+    line = process.stdout.readline()
+    if not line:
+        raise RuntimeError(f"RDAP lab exited at start (status {process.wait()}); see rdap-lab.log")
+    started: dict[str, str] = json.loads(line)
+    return started

@@ -1,34 +1,38 @@
-"""The RDAP lab's HTTP server: stdlib ``ThreadingHTTPServer`` on 127.0.0.1, real sockets.
+"""The RDAP lab's HTTP server: HTTP/1.1 on 127.0.0.1, real sockets, asyncio.
 
 Paths: ``/<registry>/ip/<address>``, ``/<registry>/entity/<handle>``,
 ``/<registry>/domain/<name>``, ``/<registry>/autnum/<n>``; ``/iana/<file>.json``
-serves the lab's bootstrap files (for tests of fetching a bootstrap);
-``/_lab/counts`` returns the request counts as JSON. Every response is
-RFC 9083 JSON with ``Content-Type: application/rdap+json`` unless a fault
-says otherwise. Faults are queued per registry from the test's thread and
-taken by the request threads under one lock.
+serves the lab's bootstrap files (for tests of fetching a bootstrap). Every
+response is RFC 9083 JSON with ``Content-Type: application/rdap+json`` unless a
+fault says otherwise.
+
+``/_lab/...`` is the control channel the test process steers the lab with
+(not counted): ``counts`` (GET), ``reset``, ``fault`` and ``latency`` (POST,
+JSON body). The server runs in a process of its own (:mod:`tests.rdaplab.child`),
+as a registry would: sharing the test's process, and its GIL, would slow the
+library's event loop down under concurrent load and distort the benchmarks.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import ipaddress
 import json
-import sys
+import socket
 import threading
-import time
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from tests.rdaplab.catalogue import Catalogue
 
-__all__ = ["Fault", "LabServer", "LabState", "Reply"]
+__all__ = ["Fault", "LabServer", "LabState", "Reply", "error_body"]
 
 RDAP_JSON = "application/rdap+json"
+_MAX_LINE = 65_536
 
 
 @dataclasses.dataclass
@@ -75,7 +79,7 @@ def error_body(status: int, title: str, description: str) -> bytes:
 
 
 class LabState:
-    """Counters, faults and latency shared by the request threads and the test."""
+    """Counters, faults and latency shared by the server thread and the test."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -109,6 +113,10 @@ class LabState:
         with self.lock:
             return self.latency.get(registry, self.latency.get("*", 0.0))
 
+    def snapshot(self) -> dict[str, dict[str, int]]:
+        with self.lock:
+            return {"registries": dict(self.counts), "paths": dict(self.paths)}
+
     def reset(self) -> None:
         with self.lock:
             self.counts.clear()
@@ -117,97 +125,23 @@ class LabState:
             self.latency.clear()
 
 
-class LabServer(ThreadingHTTPServer):
-    """The HTTP server, carrying what the handler needs."""
-
-    daemon_threads = True
-    allow_reuse_address = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.state = LabState()
-        self.catalogue: Catalogue | None = None
-        self.bootstrap_dir: Path | None = None
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that hangs up (as the library does on a body it refuses) is no error."""
-        if isinstance(sys.exc_info()[1], ConnectionError):
-            return
-        super().handle_error(request, client_address)
-
-    @property
-    def origin(self) -> str:
-        host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}"
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: LabServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Quiet: the tests read counts, not logs."""
-
-    def do_GET(self) -> None:
-        path = unquote(urlsplit(self.path).path)
-        segments = [s for s in path.split("/") if s]
-        registry = segments[0] if segments else ""
-        if registry == "_lab":
-            with self.server.state.lock:
-                data = {
-                    "registries": dict(self.server.state.counts),
-                    "paths": dict(self.server.state.paths),
-                }
-            self._send(Reply(200, json.dumps(data).encode(), "application/json"))
-            return
-        self.server.state.record(registry, path)
-        delay = self.server.state.delay(registry)
-        if delay > 0:
-            time.sleep(delay)
-        fault = self.server.state.take_fault(registry)
-        rest = "/".join(segments[1:])
-        if fault is not None and fault.kind == "oversize":
-            self._send_oversize(fault.size, fault.declare_length)
-            return
-        if fault is not None and fault.kind != "slow":
-            self._send(self._fault_reply(fault, rest))
-            return
-        reply = self._route(registry, segments[1:])
-        if fault is not None:
-            self._send_slowly(reply, fault.seconds)
-        else:
-            self._send(reply)
-
-    # -- routing ----------------------------------------------------------------------
-
-    def _route(self, registry: str, parts: list[str]) -> Reply:
-        catalogue = self.server.catalogue
-        if catalogue is None:
-            return Reply(503, error_body(503, "Starting", "lab not ready"))
-        if registry == "iana" and len(parts) == 1 and self.server.bootstrap_dir is not None:
-            file = self.server.bootstrap_dir / parts[0]
-            if parts[0].endswith(".json") and file.is_file():
-                return Reply(200, file.read_bytes(), "application/json")
-            return Reply(404, error_body(404, "Not Found", "no such bootstrap file"))
-        if not parts:
-            return Reply(404, error_body(404, "Not Found", "no object class in path"))
-        kind, rest = parts[0], "/".join(parts[1:])
-        if kind == "ip":
-            return self._ip(catalogue, registry, rest)
-        body: bytes | None = None
-        if kind == "entity":
-            body = catalogue.entity(registry, rest)
-        elif kind == "domain":
-            body = catalogue.domain(registry, rest)
-        elif kind == "autnum" and rest.isdigit():
-            body = catalogue.autnum(registry, int(rest))
-        else:
-            return Reply(400, error_body(400, "Bad Request", f"unsupported query {kind!r}"))
-        if body is None:
-            return Reply(404, error_body(404, "Not Found", f"{kind} {rest} not found"))
-        return Reply(200, body)
-
-    def _ip(self, catalogue: Catalogue, registry: str, rest: str) -> Reply:
+def route(
+    catalogue: Catalogue,
+    origin: str,
+    bootstrap_dir: Path | None,
+    registry: str,
+    parts: list[str],
+) -> Reply:
+    """The right answer to a query, as the registry would give it."""
+    if registry == "iana" and len(parts) == 1 and bootstrap_dir is not None:
+        file = bootstrap_dir / parts[0]
+        if parts[0].endswith(".json") and file.is_file():
+            return Reply(200, file.read_bytes(), "application/json")
+        return Reply(404, error_body(404, "Not Found", "no such bootstrap file"))
+    if not parts:
+        return Reply(404, error_body(404, "Not Found", "no object class in path"))
+    kind, rest = parts[0], "/".join(parts[1:])
+    if kind == "ip":
         try:
             address = ipaddress.ip_address(rest.split("/", 1)[0])
         except ValueError:
@@ -216,81 +150,201 @@ class _Handler(BaseHTTPRequestHandler):
         if held is None:
             return Reply(404, error_body(404, "Not Found", f"no network holds {address}"))
         if held.registry != registry:
-            location = f"{self.server.origin}/{held.registry}/ip/{rest}"
-            return Reply(301, b"", headers={"Location": location})
+            return Reply(301, b"", headers={"Location": f"{origin}/{held.registry}/ip/{rest}"})
         return Reply(200, held.body)
+    body: bytes | None = None
+    if kind == "entity":
+        body = catalogue.entity(registry, rest)
+    elif kind == "domain":
+        body = catalogue.domain(registry, rest)
+    elif kind == "autnum" and rest.isdigit():
+        body = catalogue.autnum(registry, int(rest))
+    else:
+        return Reply(400, error_body(400, "Bad Request", f"unsupported query {kind!r}"))
+    if body is None:
+        return Reply(404, error_body(404, "Not Found", f"{kind} {rest} not found"))
+    return Reply(200, body)
 
-    def _fault_reply(self, fault: Fault, rest: str) -> Reply:
-        if fault.kind == "429":
-            headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
-            return Reply(
-                429, error_body(429, "Too Many Requests", "rate limit exceeded"), headers=headers
-            )
-        if fault.kind == "status":
-            return Reply(fault.status, error_body(fault.status, "Server Error", "injected"))
-        if fault.kind == "malformed":
-            return Reply(200, b'{"objectClassName": "ip network", "handle": "NET-1", "start')
-        if fault.kind == "content_type":
-            return Reply(
-                200,
-                b"<html><body>Service temporarily unavailable</body></html>",
-                "text/html; charset=utf-8",
-            )
-        if fault.kind == "redirect":
-            location = fault.location.format(base=self.server.origin, rest=rest)
-            return Reply(
-                fault.status if fault.status in (301, 302, 303, 307, 308) else 302,
-                b"",
-                headers={"Location": location},
-            )
-        return Reply(500, error_body(500, "Lab Error", f"unknown fault {fault.kind}"))
 
-    # -- delivery ----------------------------------------------------------------------
+def fault_reply(fault: Fault, origin: str, rest: str) -> Reply:
+    """The answer a fault puts in place of the right one."""
+    if fault.kind == "429":
+        headers = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+        return Reply(
+            429, error_body(429, "Too Many Requests", "rate limit exceeded"), headers=headers
+        )
+    if fault.kind == "status":
+        return Reply(fault.status, error_body(fault.status, "Server Error", "injected"))
+    if fault.kind == "malformed":
+        return Reply(200, b'{"objectClassName": "ip network", "handle": "NET-1", "start')
+    if fault.kind == "content_type":
+        return Reply(
+            200,
+            b"<html><body>Service temporarily unavailable</body></html>",
+            "text/html; charset=utf-8",
+        )
+    if fault.kind == "redirect":
+        location = fault.location.format(base=origin, rest=rest)
+        status = fault.status if fault.status in (301, 302, 303, 307, 308) else 302
+        return Reply(status, b"", headers={"Location": location})
+    return Reply(500, error_body(500, "Lab Error", f"unknown fault {fault.kind}"))
 
-    def _head(self, reply: Reply, length: int | None) -> None:
-        self.send_response(reply.status)
-        if reply.body or reply.status == 200:
-            self.send_header("Content-Type", reply.content_type)
-        for key, value in reply.headers.items():
-            self.send_header(key, value)
-        if length is None:
-            self.send_header("Connection", "close")
-            self.close_connection = True
+
+def _head(reply: Reply, length: int | None) -> bytes:
+    try:
+        reason = HTTPStatus(reply.status).phrase
+    except ValueError:
+        reason = "Status"
+    lines = [f"HTTP/1.1 {reply.status} {reason}", "Server: hostlocate-rdap-lab"]
+    if reply.body or reply.status == 200:
+        lines.append(f"Content-Type: {reply.content_type}")
+    lines.extend(f"{key}: {value}" for key, value in reply.headers.items())
+    lines.append("Connection: close" if length is None else f"Content-Length: {length}")
+    lines.append("Access-Control-Allow-Origin: *")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
+
+class LabServer:
+    """Serves one listening socket until ``stop`` is set."""
+
+    def __init__(self, sock: socket.socket, origin: str) -> None:
+        self.state = LabState()
+        self.catalogue: Catalogue | None = None
+        self.bootstrap_dir: Path | None = None
+        self.origin = origin
+        self._sock = sock
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Accept connections until ``stop`` is set."""
+        self._sock.setblocking(False)
+        server = await asyncio.start_server(self._connection, sock=self._sock, limit=_MAX_LINE)
+        async with server:
+            await stop.wait()
+
+    # -- one connection -------------------------------------------------------------------
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        try:
+            while True:
+                request = await self._read_request(reader)
+                if request is None:
+                    break
+                path, body, keep_alive = request
+                if not await self._respond(path, body, writer) or not keep_alive:
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass
+        except asyncio.CancelledError:
+            # Only shutting down cancels; ending quietly keeps asyncio's stream callback
+            # from reporting the cancellation as an error.
+            pass
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError, asyncio.CancelledError, RuntimeError):
+                await writer.wait_closed()
+
+    @staticmethod
+    async def _read_request(reader: asyncio.StreamReader) -> tuple[str, bytes, bool] | None:
+        line = await reader.readline()
+        if not line:
+            return None
+        words = line.decode("latin-1").split()
+        if len(words) != 3:
+            return None
+        _method, target, version = words
+        headers: dict[str, str] = {}
+        while True:
+            header = await reader.readline()
+            if header in (b"\r\n", b"\n", b""):
+                break
+            key, _, value = header.decode("latin-1").partition(":")
+            headers[key.strip().lower()] = value.strip()
+        length = headers.get("content-length", "0")
+        body = await reader.readexactly(int(length)) if length.isdigit() and int(length) else b""
+        keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
+        return unquote(urlsplit(target).path), body, keep_alive
+
+    async def _respond(self, path: str, body: bytes, writer: asyncio.StreamWriter) -> bool:
+        """Answer one request; False when the connection must be closed after it."""
+        segments = [s for s in path.split("/") if s]
+        registry = segments[0] if segments else ""
+        if registry == "_lab":
+            return await self._send(writer, self._control(segments[1:], body))
+        self.state.record(registry, path)
+        delay = self.state.delay(registry)
+        if delay > 0:
+            await asyncio.sleep(delay)
+        fault = self.state.take_fault(registry)
+        if fault is not None and fault.kind == "oversize":
+            await self._send_oversize(writer, fault.size, fault.declare_length)
+            return False
+        if fault is not None and fault.kind != "slow":
+            return await self._send(writer, fault_reply(fault, self.origin, "/".join(segments[1:])))
+        if self.catalogue is None:
+            reply = Reply(503, error_body(503, "Starting", "lab not ready"))
         else:
-            self.send_header("Content-Length", str(length))
-        self.send_header("Access-Control-Allow-Origin", "*")
-        self.end_headers()
+            reply = route(self.catalogue, self.origin, self.bootstrap_dir, registry, segments[1:])
+        if fault is not None:
+            await self._send_slowly(writer, reply, fault.seconds)
+            return False
+        return await self._send(writer, reply)
 
-    def _send(self, reply: Reply) -> None:
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self._head(reply, len(reply.body))
-            self.wfile.write(reply.body)
+    def _control(self, parts: list[str], body: bytes) -> Reply:
+        action = parts[0] if parts else "counts"
+        try:
+            data = json.loads(body) if body else {}
+            if action == "counts":
+                result: object = self.state.snapshot()
+            elif action == "reset":
+                self.state.reset()
+                result = {"ok": True}
+            elif action == "fault":
+                registry = data.pop("registry")
+                self.state.add_fault(registry, Fault(**data))
+                result = {"ok": True}
+            elif action == "latency":
+                with self.state.lock:
+                    self.state.latency[data.get("registry") or "*"] = float(data["seconds"])
+                result = {"ok": True}
+            else:
+                return Reply(404, error_body(404, "Not Found", f"no control {action!r}"))
+        except (ValueError, KeyError, TypeError) as exc:
+            return Reply(400, error_body(400, "Bad Request", str(exc)), "application/json")
+        return Reply(200, json.dumps(result).encode(), "application/json")
 
-    def _send_oversize(self, size: int, declare_length: bool) -> None:
+    @staticmethod
+    async def _send(writer: asyncio.StreamWriter, reply: Reply) -> bool:
+        writer.write(_head(reply, len(reply.body)) + reply.body)
+        await writer.drain()
+        return True
+
+    @staticmethod
+    async def _send_oversize(writer: asyncio.StreamWriter, size: int, declare: bool) -> None:
         head = b'{"objectClassName": "ip network", "remarks": [{"description": ["'
         tail = b'"]}]}'
-        filler = size - len(head) - len(tail)
-        declared = len(head) + max(filler, 0) + len(tail)
-        chunk = b"x" * 65536
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self._head(Reply(200, b""), declared if declare_length else None)
-            self.wfile.write(head)
-            while filler > 0:
-                piece = chunk[: min(filler, len(chunk))]
-                self.wfile.write(piece)
-                filler -= len(piece)
-            self.wfile.write(tail)
-        self.close_connection = True
+        filler = max(0, size - len(head) - len(tail))
+        declared = len(head) + filler + len(tail)
+        writer.write(_head(Reply(200, b""), declared if declare else None) + head)
+        chunk = b"x" * 65_536
+        while filler > 0:
+            piece = chunk[: min(filler, len(chunk))]
+            writer.write(piece)
+            await writer.drain()
+            filler -= len(piece)
+        writer.write(tail)
+        await writer.drain()
 
-    def _send_slowly(self, reply: Reply, seconds: float) -> None:
+    @staticmethod
+    async def _send_slowly(writer: asyncio.StreamWriter, reply: Reply, seconds: float) -> None:
         body = reply.body
         pieces = max(1, min(len(body), int(seconds / 0.05) or 1))
-        step = max(1, len(body) // pieces)
+        step = max(1, -(-len(body) // pieces))
         pause = seconds / pieces
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            self._head(reply, len(body))
-            for start in range(0, len(body), step):
-                self.wfile.write(body[start : start + step])
-                self.wfile.flush()
-                time.sleep(pause)
-        self.close_connection = True
+        writer.write(_head(reply, len(body)))
+        for start in range(0, len(body), step):
+            writer.write(body[start : start + step])
+            await writer.drain()
+            await asyncio.sleep(pause)

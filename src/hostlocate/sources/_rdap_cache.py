@@ -72,6 +72,13 @@ class RangeCache(Generic[V]):
 
     def get(self, address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> V | None:
         """The value of the smallest unexpired range holding ``address``, or None."""
+        found = self.get_with_expiry(address)
+        return None if found is None else found[0]
+
+    def get_with_expiry(
+        self, address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    ) -> tuple[V, float] | None:
+        """Like :meth:`get`, with the clock value at which the answer expires."""
         version = address.version
         bits = 32 if version == 4 else 128
         number = int(address)
@@ -87,7 +94,7 @@ class RangeCache(Generic[V]):
                 continue
             self._entries.move_to_end(entry.span)
             self.hits += 1
-            return entry.value
+            return entry.value, entry.expires
         self.misses += 1
         return None
 

@@ -95,6 +95,7 @@ class Fetcher:
         max_body_bytes: int,
         max_retry_wait: float,
         max_rate_retries: int = 2,
+        max_concurrent: int = 8,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
@@ -106,6 +107,9 @@ class Fetcher:
         self.max_retry_wait = max_retry_wait
         self.max_rate_retries = max_rate_retries
         self._clock = clock
+        # httpx queues requests beyond its pool at a cost that grows with the queue;
+        # a semaphore in front keeps bursts cheap. Waiting for it counts against the budget.
+        self._slots = asyncio.Semaphore(max_concurrent)
         self.requests: Counter[str] = Counter()
         """Requests sent, per registry."""
         self.retry_after_waits = 0
@@ -182,15 +186,18 @@ class Fetcher:
         self, url: str, budget: float
     ) -> tuple[int, httpx.Headers, dict[str, Any] | None]:
         try:
-            async with asyncio.timeout(budget):
-                async with self.client.stream(
+            async with (
+                asyncio.timeout(budget),
+                self._slots,
+                self.client.stream(
                     "GET", url, headers=_HEADERS, follow_redirects=False, timeout=budget
-                ) as response:
-                    if response.status_code != 200:
-                        return response.status_code, response.headers, None
-                    raw = await self._read_body(response)
-                    charset = response.charset_encoding
-                    headers = response.headers
+                ) as response,
+            ):
+                if response.status_code != 200:
+                    return response.status_code, response.headers, None
+                raw = await self._read_body(response)
+                charset = response.charset_encoding
+                headers = response.headers
         except TimeoutError as exc:
             raise Failure(
                 ErrorCode.RDAP_TIMEOUT, f"no complete answer within {budget:.1f} s"

@@ -133,6 +133,8 @@ class RdapClient:
     second (or :class:`RateLimit`), merged over the published defaults; ``"*"``
     is every other registry. ``client``: an ``httpx.AsyncClient`` to use (not
     closed by :meth:`aclose`); its redirect setting is ignored.
+    ``max_concurrent_requests``: HTTP requests in flight at once, all registries
+    together (more only queue inside httpx, at a cost that grows with the queue).
     """
 
     def __init__(
@@ -155,16 +157,27 @@ class RdapClient:
         negative_ttl: float = 3_600.0,
         max_entity_requests: int = 2,
         max_retry_wait: float = 30.0,
+        max_concurrent_requests: int = 8,
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
-        if max_redirects < 0 or max_body_bytes < 1 or max_entity_requests < 0:
-            raise ValueError("max_redirects, max_body_bytes, max_entity_requests out of range")
+        if (
+            max_redirects < 0
+            or max_body_bytes < 1
+            or max_entity_requests < 0
+            or max_concurrent_requests < 1
+        ):
+            raise ValueError(
+                "max_redirects, max_body_bytes, max_entity_requests and "
+                "max_concurrent_requests must be positive (max_redirects, "
+                "max_entity_requests: or zero)"
+            )
         self.timeout = timeout
         self.max_redirects = max_redirects
         self.max_body_bytes = max_body_bytes
         self.max_entity_requests = max_entity_requests
         self.max_retry_wait = max_retry_wait
+        self.max_concurrent_requests = max_concurrent_requests
         self._user_services = tuple(user_services)
         self._allow_private = allow_private_targets
         self._bootstrap_cache_dir = bootstrap_cache_dir
@@ -192,6 +205,9 @@ class RdapClient:
             max_entries=min(cache_size, 65_536), ttl=cache_ttl
         )
         self._negative_ttl = negative_ttl
+        self._hot: dict[str, tuple[float, IpOwnership]] = {}
+        self._hot_size = max(1024, min(4 * cache_size, 262_144))
+        self._hits = 0
         self._inflight: dict[tuple[int, int], asyncio.Future[IpOwnership]] = {}
         self._domain_inflight: dict[str, asyncio.Future[RegistrarInfo]] = {}
         self._fetcher: Fetcher | None = None
@@ -242,6 +258,7 @@ class RdapClient:
                     max_redirects=self.max_redirects,
                     max_body_bytes=self.max_body_bytes,
                     max_retry_wait=self.max_retry_wait,
+                    max_concurrent=self.max_concurrent_requests,
                 )
                 self._fetcher = fetcher
                 self._state = (fetcher, bootstrap)
@@ -257,10 +274,10 @@ class RdapClient:
         wait stands in the way). Raises ``ValueError`` if ``ip`` is not an
         address.
         """
-        address = ipaddress.ip_address(ip)
-        cached = self._from_cache(address)
+        cached = self.peek_ip(ip)
         if cached is not None:
             return cached
+        address = ipaddress.ip_address(ip)
         end = math.inf if deadline is None else deadline
         key = _block_key(address)
         joined: set[int] = set()
@@ -274,11 +291,11 @@ class RdapClient:
                 leader = await _wait(pending, end)
             except TimeoutError:
                 return self._fail(ErrorCode.RDAP_TIMEOUT, "deadline passed while waiting", 0)
-            cached = self._from_cache(address)
+            cached = self._from_cache(address, ip)
             if cached is not None:
                 return cached
             if leader.error in _SHARED_ERRORS:
-                self._counts["cache_hits"] += 1
+                self._hits += 1
                 return msgspec.structs.replace(leader, requests=0, from_cache=True)
         future: asyncio.Future[IpOwnership] = asyncio.get_running_loop().create_future()
         self._inflight[key] = future
@@ -292,13 +309,43 @@ class RdapClient:
             if not future.done():
                 future.set_result(result)
 
-    def _from_cache(self, address: _Address) -> IpOwnership | None:
-        hit = self._ranges.get(address)
-        if hit is None:
-            hit = self._negative.get(address)
+    def peek_ip(self, ip: str) -> IpOwnership | None:
+        """The cached answer for ``ip`` (its network, or a remembered 404), or None.
+
+        Never asks a registry: the synchronous fast path for warm batches.
+        """
+        hot = self._hot.get(ip)
+        if hot is not None:
+            if hot[0] > time.monotonic():
+                self._hits += 1
+                return hot[1]
+            del self._hot[ip]
+        try:
+            address = ipaddress.ip_address(ip)
+        except ValueError:
+            return None
+        return self._from_cache(address, ip)
+
+    def peek_domain(self, domain: str) -> RegistrarInfo | None:
+        """The cached registrar answer for ``domain``, or None; never asks a registry."""
+        hit = self._domains.get(domain.strip().rstrip(".").lower())
         if hit is not None:
-            self._counts["cache_hits"] += 1
+            self._counts["domain_cache_hits"] += 1
         return hit
+
+    def _from_cache(self, address: _Address, text: str) -> IpOwnership | None:
+        found = self._ranges.get_with_expiry(address)
+        if found is not None:
+            # Remember the address text itself: parsing it costs more than the range probe.
+            self._hot[text] = (found[1], found[0])
+            if len(self._hot) > self._hot_size:
+                del self._hot[next(iter(self._hot))]
+            self._hits += 1
+            return found[0]
+        negative = self._negative.get(address)
+        if negative is not None:
+            self._hits += 1
+        return negative
 
     def _fail(self, code: ErrorCode, detail: str, requests: int) -> IpOwnership:
         self._errors[code.value] += 1
@@ -396,9 +443,8 @@ class RdapClient:
         name = domain.strip().rstrip(".").lower()
         if not name:
             raise ValueError("empty domain")
-        hit = self._domains.get(name)
+        hit = self.peek_domain(name)
         if hit is not None:
-            self._counts["domain_cache_hits"] += 1
             return hit
         end = math.inf if deadline is None else deadline
         pending = self._domain_inflight.get(name)
@@ -477,7 +523,7 @@ class RdapClient:
         return {
             "requests": requests,
             "requests_total": sum(requests.values()),
-            "cache_hits": self._counts["cache_hits"],
+            "cache_hits": self._hits,
             "cache_misses": self._counts["cache_misses"],
             "cache_networks": len(self._ranges),
             "domain_cache_hits": self._counts["domain_cache_hits"],
