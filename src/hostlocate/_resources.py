@@ -11,9 +11,12 @@ a half-written refresh or a hand edit must not silently change answers.
 from __future__ import annotations
 
 import hashlib
+import os
+import tempfile
 import threading
+from collections.abc import Mapping
 from functools import cache
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import msgspec
 
@@ -21,6 +24,7 @@ from hostlocate.errors import DataError
 from hostlocate.models import SourceInfo
 
 MANIFEST_NAME = "MANIFEST.json"
+MANIFEST_SCHEMA = "hostlocate.data-manifest/1"
 
 
 class ManifestEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -36,6 +40,10 @@ class ManifestEntry(msgspec.Struct, frozen=True, kw_only=True):
     licence: str | None = None
     attribution: str | None = None
     refresh: str | None = None
+    url: str | None = None
+    """Where a downloaded copy was fetched from (licence keys redacted)."""
+    fetched_at: str | None = None
+    """When a downloaded copy was fetched, UTC, ISO 8601."""
     size: int
     sha256: str
 
@@ -58,6 +66,7 @@ class DataFolder:
         self._lock = threading.Lock()
         self._entries: dict[str, ManifestEntry] | None = None
         self._by_name: dict[str, str] = {}
+        self._members: dict[str, tuple[str, ...]] = {}
         self._verified: dict[str, Path] = {}
 
     def entries(self) -> dict[str, ManifestEntry]:
@@ -72,9 +81,20 @@ class DataFolder:
                 raise DataError(
                     f"data manifest unreadable: {manifest}: {exc}", path=str(manifest)
                 ) from exc
-            self._by_name = {entry.name: rel for rel, entry in parsed.files.items()}
+            for rel in parsed.files:
+                _check_relative(rel, manifest)
+            by_name: dict[str, list[str]] = {}
+            for rel in sorted(parsed.files):
+                by_name.setdefault(parsed.files[rel].name, []).append(rel)
+            self._members = {name: tuple(rels) for name, rels in by_name.items()}
+            self._by_name = {name: rels[0] for name, rels in self._members.items()}
             self._entries = dict(parsed.files)
         return self._entries
+
+    def members(self, name: str) -> tuple[str, ...]:
+        """Relative paths of every file of a data set (several for the RDAP bootstrap)."""
+        self.entries()
+        return self._members.get(name, ())
 
     def entry(self, key: str) -> tuple[str, ManifestEntry]:
         """The (relative path, entry) for a relative path or a data-set name."""
@@ -109,11 +129,7 @@ class DataFolder:
             raise DataError(
                 f"data file {rel} is {size} bytes, the manifest says {entry.size}", path=str(path)
             )
-        digest = hashlib.sha256()
-        with path.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-        if digest.hexdigest() != entry.sha256:
+        if hash_file(path)[1] != entry.sha256:
             raise DataError(
                 f"data file {rel} does not match its sha256 in the manifest", path=str(path)
             )
@@ -122,13 +138,105 @@ class DataFolder:
     def source_info(self, key: str) -> SourceInfo:
         """Provenance for a data set, by name (``geoip_country``) or relative path."""
         _, entry = self.entry(key)
-        return SourceInfo(
-            name=entry.title,
-            build_date=entry.build_date,
-            licence=entry.licence,
-            attribution=entry.attribution,
-            origin=self.origin,
+        return make_source_info(entry, self.origin)
+
+
+def make_source_info(entry: ManifestEntry, origin: str) -> SourceInfo:
+    """The verdict's provenance record for one manifest entry."""
+    fields: dict[str, str | None] = {
+        "name": entry.title,
+        "build_date": entry.build_date,
+        "licence": entry.licence,
+        "attribution": entry.attribution,
+        "origin": origin,
+    }
+    # Verdicts carry the data version once the record has a field for it.
+    if "version" in SourceInfo.__struct_fields__:
+        fields["version"] = entry.version
+    return SourceInfo(**fields)  # type: ignore[arg-type]
+
+
+def _check_relative(relative: str, manifest: Path) -> None:
+    """A manifest names files inside its folder only: no absolute paths, no ``..``."""
+    pure = PurePosixPath(relative)
+    if pure.is_absolute() or ".." in pure.parts or "\\" in relative or not pure.parts:
+        raise DataError(
+            f"data manifest {manifest} lists a path outside its folder: {relative!r}",
+            path=str(manifest),
         )
+
+
+def hash_file(path: Path) -> tuple[int, str]:
+    """(size, sha256 hex) of a file, read in blocks."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+            size += len(block)
+    return size, digest.hexdigest()
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a rename in ``path`` durable (a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``path`` through a synced temporary file in the same folder and one rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def write_manifest(root: Path, files: Mapping[str, ManifestEntry]) -> None:
+    """Replace ``root/MANIFEST.json`` atomically: the one commit point of a data folder."""
+    manifest = _Manifest(MANIFEST_SCHEMA, dict(sorted(files.items())))
+    text = msgspec.json.format(msgspec.json.encode(manifest), indent=2) + b"\n"
+    write_atomic(root / MANIFEST_NAME, text)
+
+
+_folders: dict[tuple[str, str], tuple[tuple[int, int, int], DataFolder]] = {}
+_folders_lock = threading.Lock()
+
+
+def folder(root: str | Path, *, origin: str) -> DataFolder:
+    """A shared :class:`DataFolder` for ``root``, renewed when its manifest changes.
+
+    Files are hashed once per manifest version, not once per caller: a data
+    update rewrites the manifest, so a changed folder is checked again.
+    """
+    path = Path(root)
+    key = (str(path.resolve()), origin)
+    try:
+        st = (path / MANIFEST_NAME).stat()
+        stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    except OSError:
+        return DataFolder(path, origin=origin)
+    with _folders_lock:
+        found = _folders.get(key)
+        if found is None or found[0] != stamp:
+            found = (stamp, DataFolder(path, origin=origin))
+            _folders[key] = found
+        return found[1]
 
 
 @cache

@@ -144,12 +144,17 @@ class _Database:
 
 
 def _open(
-    given: str | os.PathLike[str] | None, bundled_file: str, label: str
+    given: str | os.PathLike[str] | None,
+    bundled_file: str,
+    label: str,
+    source: SourceInfo | None,
 ) -> tuple[_Database, SourceInfo]:
     if given is None:
         db = _Database(_resources.data_path(bundled_file), label)
         return db, _resources.source_info(bundled_file)
     db = _Database(Path(os.fspath(given)), label)
+    if source is not None:
+        return db, source
     info = SourceInfo(
         name=f"{db.database_type} ({db.path.name})",
         build_date=db.built(),
@@ -165,17 +170,23 @@ class GeoDatabase:
     ip-location-db ASN databases with any GeoLite2/GeoIP2/DB-IP file (either
     layout). A missing, truncated or foreign file raises
     :class:`~hostlocate.errors.DataError` naming it, here rather than mid-run.
+    ``country_source``/``asn_source`` give the provenance of a file passed by
+    path when a manifest describes it (a user or pinned data folder); without
+    them it is described from the file's own metadata.
     """
 
     def __init__(
         self,
         country_path: str | os.PathLike[str] | None = None,
         asn_path: str | os.PathLike[str] | None = None,
+        *,
+        country_source: SourceInfo | None = None,
+        asn_source: SourceInfo | None = None,
     ) -> None:
-        self._country, country_info = _open(country_path, COUNTRY_FILE, "country")
+        self._country, country_info = _open(country_path, COUNTRY_FILE, "country", country_source)
         try:
             self._read_country = self._country_layout(self._country)
-            self._asn, asn_info = _open(asn_path, ASN_FILE, "ASN")
+            self._asn, asn_info = _open(asn_path, ASN_FILE, "ASN", asn_source)
         except BaseException:
             self._country.close()
             raise

@@ -63,14 +63,19 @@ class HotlineDirectory:
         self._source = source
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str] | None = None) -> Self:
-        """The bundled directory, or a CSV file with the same columns at ``path``."""
+    def load(
+        cls, path: str | os.PathLike[str] | None = None, *, source: SourceInfo | None = None
+    ) -> Self:
+        """The bundled directory, or a CSV file with the same columns at ``path``.
+
+        ``source``: the provenance of ``path`` when a manifest describes it.
+        """
         if path is None:
             file = _resources.data_path(HOTLINES_FILE)
             source = _resources.source_info(HOTLINES_FILE)
         else:
             file = Path(os.fspath(path))
-            source = SourceInfo(name=f"hotline directory ({file.name})", origin="path")
+            source = source or SourceInfo(name=f"hotline directory ({file.name})", origin="path")
         try:
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

@@ -155,21 +155,27 @@ class ProviderTable:
             raise DataError(f"{exc.message} in {path or 'provider table'}", path=path) from None
 
     @classmethod
-    def load(cls, path: str | os.PathLike[str] | None = None) -> Self:
-        """The bundled table, or a table in the same schema at ``path``."""
+    def load(
+        cls, path: str | os.PathLike[str] | None = None, *, source: SourceInfo | None = None
+    ) -> Self:
+        """The bundled table, or a table in the same schema at ``path``.
+
+        ``source``: the provenance of ``path`` when a manifest describes it.
+        """
+        given = source
         if path is None:
             file = _resources.data_path(PROVIDERS_FILE)
             source = _resources.source_info(PROVIDERS_FILE)
         else:
             file = Path(os.fspath(path))
-            source = SourceInfo(name=f"provider table ({file.name})", origin="path")
+            source = given or SourceInfo(name=f"provider table ({file.name})", origin="path")
         try:
             table = msgspec.json.decode(file.read_bytes(), type=_Table)
         except OSError as exc:
             raise DataError(f"provider table unreadable: {file}: {exc}", path=str(file)) from exc
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise DataError(f"provider table invalid: {file}: {exc}", path=str(file)) from exc
-        if path is not None:
+        if path is not None and given is None:
             source = msgspec.structs.replace(source, build_date=table.updated)
         for record in table.providers:
             for ref in (
