@@ -543,8 +543,12 @@ def parse_reported_url(text: str) -> ReportedURL:
         normalized = result.normalized
         try:
             again, plain_ = _parse_once(normalized)
-        except InvalidURLError:
-            break
+        except InvalidURLError as error:
+            # A host the URL parser accepts but the refang rules read otherwise
+            # (``08(``): no single URL to give, so none is given.
+            raise InvalidURLError(
+                f"host of {normalized!r} is ambiguous: {error.message}", code=ErrorCode.BAD_HOST
+            ) from None
         if again.normalized == normalized:
             break
         result = again
