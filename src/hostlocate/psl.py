@@ -122,6 +122,10 @@ class PublicSuffixes:
             self._cache[domain] = found
         return found
 
+    def clear_cache(self) -> None:
+        """Forget memoised answers (the parsed list itself is kept)."""
+        self._cache.clear()
+
     def registered_domain(self, domain: str, *, private: bool = True) -> str | None:
         """The registrable domain; ``private=False`` ignores the PSL's private section."""
         found = self.match(domain)
