@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
-import datetime as _dt
+import contextlib
 import os
 import threading
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -44,7 +44,7 @@ from hostlocate.models import (
 from hostlocate.parse import parse_reported_url
 from hostlocate.providers import ProviderTable
 from hostlocate.sources.dns import DnsClient
-from hostlocate.sources.rdap import RdapClient
+from hostlocate.sources.rdap import IpOwnership, RdapClient, RegistrarInfo
 from hostlocate.store import SqliteStore, TieredCache
 
 DEFAULT_TIMEOUT = 5.0
@@ -112,6 +112,8 @@ class AsyncLocator:
         self._address_cache_size = address_cache_size
         self._dns_inflight: dict[str, asyncio.Future[DNSResult]] = {}
         self._sources = self._collect_sources()
+        self._version = _version()
+        self._cores: dict[tuple[str, str | None], _Core] = {}
         self._closed = False
 
     # -- public surface -----------------------------------------------------------
@@ -124,18 +126,16 @@ class AsyncLocator:
     async def locate(self, url: str) -> Verdict:
         """One verdict for one reported URL; never raises for bad input or remote faults."""
         started = time.perf_counter()
-        deadline = time.monotonic() + self.timeout
         try:
-            return await self._locate(url, started, deadline)
+            parsed = parse_reported_url(url)
+            verdict = self._locate_cached(url, parsed, started)
+            if verdict is None:
+                verdict = await self._locate(url, parsed, started, time.monotonic() + self.timeout)
+            return verdict
         except InvalidURLError as exc:
             return self._invalid(url, exc.code.value, exc.message, started)
         except Exception as exc:  # a bug must not lose the record
-            return self._finish(
-                url,
-                status=_decide.UNRESOLVED,
-                error=ErrorInfo(code=ErrorCode.INTERNAL.value, message=f"internal error: {exc!r}"),
-                started=started,
-            )
+            return self._internal_error(url, exc, started)
 
     async def locate_many(
         self,
@@ -143,20 +143,61 @@ class AsyncLocator:
         *,
         concurrency: int = DEFAULT_CONCURRENCY,
     ) -> AsyncIterator[Verdict]:
-        """One verdict per input, in input order, with at most ``concurrency`` in flight."""
+        """One verdict per input, in input order, with at most ``concurrency`` look-ups in flight.
+
+        Inputs whose every answer is cached are answered at once, without a task;
+        memory stays bounded whatever the input size.
+        """
         if concurrency < 1:
             raise ConfigError("concurrency must be at least 1")
-        window: collections.deque[asyncio.Task[Verdict]] = collections.deque()
+        window: collections.deque[Verdict | asyncio.Task[Verdict]] = collections.deque()
+        slots = asyncio.Semaphore(concurrency)
+        room = asyncio.Semaphore(max(4 * concurrency, 1024))
+        changed = asyncio.Event()
+
+        async def looked_up(url: str) -> Verdict:
+            try:
+                return await self.locate(url)
+            finally:
+                slots.release()
+
+        async def produce() -> None:
+            try:
+                async for url in _aiter(urls):
+                    await room.acquire()
+                    ready = self._try_cached(url)
+                    if ready is None:
+                        await slots.acquire()
+                        window.append(asyncio.ensure_future(looked_up(url)))
+                    else:
+                        window.append(ready)
+                    changed.set()
+            finally:
+                changed.set()
+
+        # Reading runs beside yielding, so a verdict is handed out as soon as it
+        # and those before it are ready, even while the next input is awaited.
+        producer = asyncio.ensure_future(produce())
         try:
-            async for url in _aiter(urls):
-                window.append(asyncio.ensure_future(self.locate(url)))
-                if len(window) >= concurrency:
-                    yield await window.popleft()
-            while window:
-                yield await window.popleft()
+            while True:
+                if window:
+                    head = window[0]
+                    verdict = head if isinstance(head, Verdict) else await head
+                    window.popleft()
+                    room.release()
+                    yield verdict
+                    continue
+                if producer.done():
+                    producer.result()
+                    return
+                changed.clear()
+                if not window and not producer.done():
+                    await changed.wait()
         finally:
-            for task in window:
-                task.cancel()
+            producer.cancel()
+            for left in window:
+                if not isinstance(left, Verdict):
+                    left.cancel()
 
     def stats(self) -> dict[str, Any]:
         """Cache hit rates and request counts so far."""
@@ -187,43 +228,165 @@ class AsyncLocator:
 
     # -- the pipeline ------------------------------------------------------------------
 
-    async def _locate(self, text: str, started: float, deadline: float) -> Verdict:
-        url = parse_reported_url(text)
-        special = _decide.decide_special(url)
-        if special is not None:
-            status, error, jurisdiction = special
-            return self._finish(
-                text,
-                status=status,
-                error=error,
-                url=url,
-                jurisdiction=jurisdiction,
-                routing=_decide.route(
-                    jurisdiction,
-                    status=status,
-                    addresses=(),
-                    chain_provider=None,
-                    hotlines_for=self._hotlines.for_country,
-                ),
-                started=started,
-            )
+    def _try_cached(self, text: str) -> Verdict | None:
+        """The verdict when no look-up is needed (bad input, special names, warm caches)."""
+        started = time.perf_counter()
+        try:
+            parsed = parse_reported_url(text)
+            return self._locate_cached(text, parsed, started)
+        except InvalidURLError as exc:
+            return self._invalid(text, exc.code.value, exc.message, started)
+        except Exception as exc:  # a bug must not lose the record
+            return self._internal_error(text, exc, started)
 
+    def _locate_cached(self, text: str, url: ReportedURL, started: float) -> Verdict | None:
+        """The verdict from local data and caches only, or None where a look-up is needed."""
+        if url.special is not None and not url.is_ip:
+            special = _decide.decide_special(url)
+            if special is not None:
+                return self._special(text, url, special, started)
+        dns_result: DNSResult | None = None
+        if url.is_ip:
+            ips: tuple[str, ...] = (url.host,)
+        else:
+            dns_result = self._dns_cache.get(url.host)
+            if dns_result is None:
+                return None
+            ips = dns_result.addresses
+        rdap = self._rdap if self._rdap_enabled else None
+        owners: list[IpOwnership | None] = []
+        for ip in ips:
+            if self._rdap_enabled and self._static_facts(ip).public:
+                owner = rdap.peek_ip(ip) if rdap is not None else None
+                if owner is None:
+                    return None
+                owners.append(owner)
+            else:
+                owners.append(None)
+        info: RegistrarInfo | None = None
+        domain = self._registrar_domain(url, ips)
+        if domain is not None:
+            info = rdap.peek_domain(domain) if rdap is not None else None
+            if info is None:
+                return None
+        # Most records of a batch repeat a host whose evidence has not changed since
+        # its last verdict: reuse that decision rather than make it again.
+        key = (url.host, domain)
+        core = self._cores.get(key)
+        if (
+            core is None
+            or core.dns is not dns_result
+            or core.registrar_info is not info
+            or len(core.owners) != len(owners)
+            or any(a is not b for a, b in zip(core.owners, owners, strict=True))
+        ):
+            facts = tuple(
+                self._static_facts(ip)
+                if owner is None
+                else msgspec.structs.replace(
+                    self._static_facts(ip),
+                    network=owner.network,
+                    abuse_emails=owner.abuse_emails,
+                    rdap_error=owner.error,
+                )
+                for ip, owner in zip(ips, owners, strict=True)
+            )
+            registrar = _registrar_notice(info) if info is not None else None
+            core = self._decide(dns_result, facts, registrar, tuple(owners), info)
+            if len(self._cores) >= self._address_cache_size:
+                self._cores.clear()
+            self._cores[key] = core
+        return self._finish(
+            text,
+            status=core.status,
+            error=core.error,
+            url=url,
+            dns=dns_result,
+            addresses=core.facts,
+            jurisdiction=core.jurisdiction,
+            routing=core.routing,
+            started=started,
+        )
+
+    async def _locate(
+        self, text: str, url: ReportedURL, started: float, deadline: float
+    ) -> Verdict:
         dns_result: DNSResult | None = None
         if url.is_ip:
             ips: tuple[str, ...] = (url.host,)
         else:
             dns_result = await self._resolve(url.host, deadline)
             ips = dns_result.addresses
-
-        chain_provider = self._chain_provider(dns_result.cname_chain if dns_result else ())
         registrar_task: asyncio.Future[NoticeContact | None] | None = None
-        if self._registrar and ips and url.icann_registered_domain and not url.is_ip:
-            registrar_task = asyncio.ensure_future(
-                self._registrar_contact(url.icann_registered_domain, deadline)
-            )
+        domain = self._registrar_domain(url, ips)
+        if domain is not None:
+            registrar_task = asyncio.ensure_future(self._registrar_contact(domain, deadline))
         facts = tuple(await asyncio.gather(*(self._address(ip, deadline) for ip in ips)))
         registrar = await registrar_task if registrar_task is not None else None
+        return self._assemble(text, url, dns_result, facts, registrar, started)
 
+    def _registrar_domain(self, url: ReportedURL, ips: tuple[str, ...]) -> str | None:
+        if self._registrar and ips and url.icann_registered_domain and not url.is_ip:
+            return url.icann_registered_domain
+        return None
+
+    def _special(
+        self,
+        text: str,
+        url: ReportedURL,
+        special: tuple[str, ErrorInfo | None, Jurisdiction],
+        started: float,
+    ) -> Verdict:
+        status, error, jurisdiction = special
+        routing = _decide.route(
+            jurisdiction,
+            status=status,
+            addresses=(),
+            chain_provider=None,
+            hotlines_for=self._hotlines.for_country,
+        )
+        return self._finish(
+            text,
+            status=status,
+            error=error,
+            url=url,
+            jurisdiction=jurisdiction,
+            routing=routing,
+            started=started,
+        )
+
+    def _assemble(
+        self,
+        text: str,
+        url: ReportedURL,
+        dns_result: DNSResult | None,
+        facts: tuple[AddressFacts, ...],
+        registrar: NoticeContact | None,
+        started: float,
+    ) -> Verdict:
+        core = self._decide(dns_result, facts, registrar, (), None)
+        return self._finish(
+            text,
+            status=core.status,
+            error=core.error,
+            url=url,
+            dns=dns_result,
+            addresses=facts,
+            jurisdiction=core.jurisdiction,
+            routing=core.routing,
+            started=started,
+        )
+
+    def _decide(
+        self,
+        dns_result: DNSResult | None,
+        facts: tuple[AddressFacts, ...],
+        registrar: NoticeContact | None,
+        owners: tuple[IpOwnership | None, ...],
+        registrar_info: RegistrarInfo | None,
+    ) -> _Core:
+        """Decision and routing over the gathered facts: the pure end of the pipeline."""
+        chain_provider = self._chain_provider(dns_result.cname_chain if dns_result else ())
         status, error, jurisdiction = _decide.decide(
             dns=dns_result,
             addresses=facts,
@@ -238,22 +401,21 @@ class AsyncLocator:
             hotlines_for=self._hotlines.for_country,
             registrar=registrar,
         )
-        return self._finish(
-            text,
+        return _Core(
+            dns=dns_result,
+            owners=owners,
+            registrar_info=registrar_info,
+            facts=facts,
             status=status,
             error=error,
-            url=url,
-            dns=dns_result,
-            addresses=facts,
             jurisdiction=jurisdiction,
             routing=routing,
-            started=started,
         )
 
     async def _resolve(self, host: str, deadline: float) -> DNSResult:
         cached = self._dns_cache.get(host)
         if cached is not None:
-            return msgspec.structs.replace(cached, queries=0)
+            return cached
         pending = self._dns_inflight.get(host)
         if pending is not None:
             shared = await asyncio.shield(pending)
@@ -262,7 +424,10 @@ class AsyncLocator:
         self._dns_inflight[host] = future
         try:
             result = await self._dns.resolve(host, deadline=deadline)
-            self._dns_cache.put(host, result, _cache_ttl(result))
+            # Cached copies made no query of their own.
+            self._dns_cache.put(
+                host, msgspec.structs.replace(result, queries=0), _cache_ttl(result)
+            )
             future.set_result(result)
             return result
         except BaseException as exc:
@@ -317,15 +482,7 @@ class AsyncLocator:
 
     async def _registrar_contact(self, domain: str, deadline: float) -> NoticeContact | None:
         info = await self._rdap_client().lookup_domain(domain, deadline=deadline)
-        if info.error is not None or not (info.abuse_email or info.name):
-            return None
-        return NoticeContact(
-            role="registrar",
-            email=info.abuse_email,
-            name=info.name,
-            url=info.source_url,
-            source="rdap",
-        )
+        return _registrar_notice(info)
 
     def _chain_provider(self, chain: Sequence[str]) -> Provider | None:
         for name in chain:
@@ -352,6 +509,14 @@ class AsyncLocator:
         sources["public_suffix_list"] = _resources.source_info("psl")
         return sources
 
+    def _internal_error(self, text: str, exc: Exception, started: float) -> Verdict:
+        return self._finish(
+            text,
+            status=_decide.UNRESOLVED,
+            error=ErrorInfo(code=ErrorCode.INTERNAL.value, message=f"internal error: {exc!r}"),
+            started=started,
+        )
+
     def _invalid(self, text: str, code: str, message: str, started: float) -> Verdict:
         return self._finish(
             text,
@@ -377,10 +542,9 @@ class AsyncLocator:
             jurisdiction = Jurisdiction()
         if routing is None:
             routing = Routing(escalation=None if status == _decide.INVALID else "manual_review")
-        now = _dt.datetime.now(_dt.UTC)
         provenance = Provenance(
-            version=_version(),
-            resolved_at=now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z",
+            version=self._version,
+            resolved_at=_utc_stamp(),
             elapsed_ms=round((time.perf_counter() - started) * 1000, 3),
             resolvers=self._dns.resolver_names if dns is not None else (),
             rdap=self._rdap_enabled,
@@ -430,20 +594,32 @@ class Locator:
     def locate_many(
         self, urls: Iterable[str], *, concurrency: int = DEFAULT_CONCURRENCY
     ) -> Iterator[Verdict]:
-        """One verdict per input, in input order, streaming with bounded concurrency."""
+        """One verdict per input, in input order, streaming with bounded concurrency.
+
+        The inputs are read on a thread of their own, so a slow source (a pipe)
+        never stalls look-ups already under way; verdicts come back in batches of
+        whatever is ready, so a warm cache costs no thread hop per record.
+        """
         if concurrency < 1:
             raise ConfigError("concurrency must be at least 1")
-        window: collections.deque[concurrent.futures.Future[Verdict]] = collections.deque()
+        feed = _Feed(self._loop, capacity=max(4 * concurrency, 1024))
+        out = _Drain(self._loop, capacity=max(4 * concurrency, 4096))
+        reader = threading.Thread(target=feed.fill, args=(iter(urls),), daemon=True)
+        pump = self._submit(out.pump(self._async.locate_many(feed, concurrency=concurrency)))
+        reader.start()
         try:
-            for url in urls:
-                window.append(self._submit(self._async.locate(url)))
-                if len(window) >= concurrency:
-                    yield window.popleft().result()
-            while window:
-                yield window.popleft().result()
+            while True:
+                chunk = out.take()
+                if not chunk:
+                    break
+                yield from chunk
+            pump.result()
+            feed.reraise()
         finally:
-            for future in window:
-                future.cancel()
+            feed.stop()
+            if not pump.done():
+                pump.cancel()
+                out.release()
 
     def stats(self) -> dict[str, Any]:
         return self._async.stats()
@@ -471,6 +647,172 @@ class Locator:
             coro.close()
             raise RuntimeError("this Locator is closed")
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+
+def _registrar_notice(info: RegistrarInfo) -> NoticeContact | None:
+    if info.error is not None or not (info.abuse_email or info.name):
+        return None
+    return NoticeContact(
+        role="registrar",
+        email=info.abuse_email,
+        name=info.name,
+        url=info.source_url,
+        source="rdap",
+    )
+
+
+class _Core(NamedTuple):
+    """A host's decision with the evidence objects it was made from."""
+
+    dns: DNSResult | None
+    owners: tuple[IpOwnership | None, ...]
+    registrar_info: RegistrarInfo | None
+    facts: tuple[AddressFacts, ...]
+    status: str
+    error: ErrorInfo | None
+    jurisdiction: Jurisdiction
+    routing: Routing
+
+
+_stamp_cache: tuple[int, str] = (-1, "")
+
+
+def _utc_stamp() -> str:
+    """Now in UTC, ISO 8601 to the millisecond; formatted once per millisecond."""
+    global _stamp_cache
+    now_ms = time.time_ns() // 1_000_000
+    cached_ms, text = _stamp_cache
+    if now_ms != cached_ms:
+        seconds, millis = divmod(now_ms, 1000)
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
+        _stamp_cache = (now_ms, text)
+    return text
+
+
+class _Feed:
+    """Inputs read on a thread of the caller's, handed to the event loop's consumer.
+
+    The loop is woken only when the queue goes from empty to not empty, so a
+    fast source costs a deque append per input, not a thread hop.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, capacity: int) -> None:
+        self._loop = loop
+        self._items: collections.deque[str] = collections.deque()
+        self._capacity = capacity
+        self._wake_pending = False
+        self._lock = threading.Lock()
+        self._ready: asyncio.Event | None = None
+        self._ended = False
+        self._stopped = False
+        self._error: BaseException | None = None
+
+    def fill(self, urls: Iterator[str]) -> None:
+        try:
+            for url in urls:
+                # A full queue means the look-ups are behind: wait for room without a
+                # lock per input (the common case never waits).
+                while len(self._items) >= self._capacity:
+                    if self._stopped:
+                        return
+                    time.sleep(0.001)
+                if self._stopped:
+                    return
+                self._items.append(url)
+                if len(self._items) == 1:
+                    self._wake()
+        except BaseException as exc:  # handed to the caller's thread
+            self._error = exc
+        finally:
+            self._ended = True
+            self._wake()
+
+    def _wake(self) -> None:
+        with self._lock:
+            if self._wake_pending:
+                return
+            self._wake_pending = True
+        with contextlib.suppress(RuntimeError):  # a closed loop has nobody to wake
+            self._loop.call_soon_threadsafe(self._woken)
+
+    def _woken(self) -> None:
+        with self._lock:
+            self._wake_pending = False
+        if self._ready is not None:
+            self._ready.set()
+
+    def __aiter__(self) -> AsyncIterator[str]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[str]:
+        self._ready = asyncio.Event()
+        while True:
+            if self._items:
+                yield self._items.popleft()
+                continue
+            if self._ended and not self._items:
+                return
+            self._ready.clear()
+            if self._items or self._ended:
+                continue
+            await self._ready.wait()
+
+    def stop(self) -> None:
+        self._stopped = True
+
+    def reraise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+
+class _Drain:
+    """Verdicts made on the event loop, taken in batches by the caller's thread."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, capacity: int) -> None:
+        self._loop = loop
+        self._capacity = capacity
+        self._items: list[Verdict] = []
+        self._cond = threading.Condition()
+        self._done = False
+        self._space: asyncio.Event | None = None
+
+    async def pump(self, verdicts: AsyncIterator[Verdict]) -> None:
+        self._space = asyncio.Event()
+        self._space.set()
+        try:
+            async for verdict in verdicts:
+                with self._cond:
+                    self._items.append(verdict)
+                    full = len(self._items) >= self._capacity
+                    if len(self._items) == 1 or full:
+                        self._cond.notify()
+                    if full:
+                        self._space.clear()
+                if full:
+                    await self._space.wait()
+        finally:
+            with self._cond:
+                self._done = True
+                self._cond.notify()
+
+    def take(self) -> list[Verdict]:
+        with self._cond:
+            while not self._items and not self._done:
+                self._cond.wait()
+            if len(self._items) < 64 and not self._done:
+                # A moment more lets a warm run hand over verdicts by the hundred
+                # instead of waking this thread for each one.
+                self._cond.wait(0.0005)
+            items, self._items = self._items, []
+        if self._space is not None and not self._space.is_set():
+            self.release()
+        return items
+
+    def release(self) -> None:
+        space = self._space
+        if space is not None:
+            with contextlib.suppress(RuntimeError):
+                self._loop.call_soon_threadsafe(space.set)
 
 
 def _cache_ttl(result: DNSResult) -> float:
