@@ -496,6 +496,7 @@ class AsyncLocator:
             self._rdap = RdapClient(
                 bootstrap_dir=self._rdap_bootstrap,
                 timeout=self.timeout,
+                store=self._store,
                 **self._rdap_options,
             )
         return self._rdap

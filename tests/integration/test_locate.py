@@ -10,12 +10,14 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hostlocate import AsyncLocator, Locator, Verdict
 from hostlocate.cli import main
+from hostlocate.store import SqliteStore
 from tests.netlab import DnsLab
 from tests.rdaplab import RdapLab
 
@@ -317,3 +319,21 @@ def test_locate_many_keeps_order_and_dedupes_dns(dns_lab: DnsLab, rdap_lab: Rdap
     assert [v.input for v in verdicts] == inputs
     assert sum(v.dns.queries for v in verdicts if v.dns) == 2  # one A, one AAAA
     assert stats["rdap"]["requests_total"] == 1
+
+
+def test_persistent_cache_survives_a_restart(
+    dns_lab: DnsLab, rdap_lab: RdapLab, tmp_path: Path
+) -> None:
+    names = ["www.ch-site.com", "www.brand-shop.com", "rr.multi-host.com"]
+    path = tmp_path / "cache.sqlite3"
+    rdap_lab.reset()
+    with SqliteStore(path) as store, make(dns_lab, rdap_lab, cache=store) as first:
+        cold = list(first.locate_many(names))
+    cold_requests = rdap_lab.total()
+    assert cold_requests > 0 and sum(v.dns.queries for v in cold if v.dns) > 0
+    rdap_lab.reset()
+    with SqliteStore(path) as store, make(dns_lab, rdap_lab, cache=store) as second:
+        warm = list(second.locate_many(names))
+    assert rdap_lab.total() == 0
+    assert sum(v.dns.queries for v in warm if v.dns) == 0
+    assert [_comparable(v) for v in warm] == [_comparable(v) for v in cold]

@@ -45,6 +45,7 @@ from hostlocate.sources._rdap_parse import (
 from hostlocate.sources._rdap_policy import ServicePolicy
 from hostlocate.sources._rdap_ratelimit import RateLimit, RateLimiter, limits_from
 from hostlocate.sources.bootstrap import IANA_BOOTSTRAP_URLS, Bootstrap
+from hostlocate.store import SqliteCache, SqliteStore
 
 __all__ = ["IpOwnership", "RateLimit", "RdapClient", "RegistrarInfo"]
 
@@ -133,6 +134,8 @@ class RdapClient:
     second (or :class:`RateLimit`), merged over the published defaults; ``"*"``
     is every other registry. ``client``: an ``httpx.AsyncClient`` to use (not
     closed by :meth:`aclose`); its redirect setting is ignored.
+    ``store``: a persistent cache (``hostlocate.store.SqliteStore``) that keeps
+    networks and registrars across runs and processes.
     ``max_concurrent_requests``: HTTP requests in flight at once, all registries
     together (more only queue inside httpx, at a cost that grows with the queue).
     """
@@ -158,6 +161,7 @@ class RdapClient:
         max_entity_requests: int = 2,
         max_retry_wait: float = 30.0,
         max_concurrent_requests: int = 8,
+        store: SqliteStore | None = None,
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
@@ -205,6 +209,13 @@ class RdapClient:
             max_entries=min(cache_size, 65_536), ttl=cache_ttl
         )
         self._negative_ttl = negative_ttl
+        self._cache_ttl = cache_ttl
+        self._store_networks: SqliteCache[IpOwnership] | None = None
+        self._store_domains: SqliteCache[RegistrarInfo] | None = None
+        if store is not None:
+            self._store_networks = store.namespace("rdap-network", IpOwnership)
+            self._store_domains = store.namespace("rdap-domain", RegistrarInfo)
+            self._warm_from_store()
         self._hot: dict[str, tuple[float, IpOwnership]] = {}
         self._hot_size = max(1024, min(4 * cache_size, 262_144))
         self._hits = 0
@@ -309,6 +320,16 @@ class RdapClient:
             if not future.done():
                 future.set_result(result)
 
+    def _warm_from_store(self) -> None:
+        """Networks and registrars a persistent store kept from earlier runs."""
+        if self._store_networks is not None:
+            for key, value, _ in self._store_networks.items():
+                version, start, end = (int(part) for part in key.split(":"))
+                self._ranges.put(version, start, end, value)
+        if self._store_domains is not None:
+            for name, info, remaining in self._store_domains.items():
+                self._domains.put(name, info, ttl=remaining)
+
     def peek_ip(self, ip: str) -> IpOwnership | None:
         """The cached answer for ``ip`` (its network, or a remembered 404), or None.
 
@@ -382,12 +403,11 @@ class RdapClient:
         result = IpOwnership(network=facts.network, abuse_emails=emails, requests=tally.requests)
         holds = facts.version == address.version and facts.start <= int(address) <= facts.end
         if holds:
-            self._ranges.put(
-                facts.version,
-                facts.start,
-                facts.end,
-                msgspec.structs.replace(result, from_cache=True, requests=0),
-            )
+            cached = msgspec.structs.replace(result, from_cache=True, requests=0)
+            self._ranges.put(facts.version, facts.start, facts.end, cached)
+            if self._store_networks is not None:
+                key = f"{facts.version}:{facts.start}:{facts.end}"
+                self._store_networks.put(key, cached, self._cache_ttl)
         else:
             log.info("RDAP: %s answered a range that does not hold the address", fetched.registry)
         return result
@@ -508,7 +528,10 @@ class RdapClient:
             source_url=fetched.url,
             requests=tally.requests,
         )
-        self._domains.put(name, msgspec.structs.replace(result, from_cache=True, requests=0))
+        cached_domain = msgspec.structs.replace(result, from_cache=True, requests=0)
+        self._domains.put(name, cached_domain)
+        if self._store_domains is not None:
+            self._store_domains.put(name, cached_domain, self._cache_ttl)
         return result
 
     def _domain_fail(self, name: str, code: ErrorCode, detail: str, requests: int) -> RegistrarInfo:
