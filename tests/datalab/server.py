@@ -31,6 +31,8 @@ class Route:
     """Announce the whole body's length but close the connection after this many bytes."""
     announce: int | None = None
     """A Content-Length to announce instead of the body's."""
+    chunked: bool = False
+    """Send the body in chunks with no Content-Length: its size is known only at the end."""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -49,14 +51,23 @@ class _Handler(BaseHTTPRequestHandler):
         if route.location is not None:
             self.send_header("Location", route.location)
         self.send_header("Content-Type", route.content_type)
-        length = route.announce if route.announce is not None else len(route.body)
-        self.send_header("Content-Length", str(length))
+        if route.chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            length = route.announce if route.announce is not None else len(route.body)
+            self.send_header("Content-Length", str(length))
         if route.cut_after is not None:
             self.send_header("Connection", "close")
         self.end_headers()
         body = route.body if route.cut_after is None else route.body[: route.cut_after]
         try:
-            self.wfile.write(body)
+            if route.chunked:
+                for start in range(0, len(body), 16_384):
+                    piece = body[start : start + 16_384]
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))
+                self.wfile.write(b"0\r\n\r\n")
+            else:
+                self.wfile.write(body)
             self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):  # the client gave up: fine
             pass
