@@ -289,8 +289,8 @@ def _pick(text: str) -> str:
     ):
         return text
     token = text
-    if any(ch.isspace() for ch in text):
-        tokens = text.split()
+    tokens = text.split()
+    if len(tokens) > 1:
         token = next((t for t in tokens if _HTTPISH.search(t)), "") or next(
             (t for t in tokens if _HOSTISH.match(t)), text
         )
@@ -541,6 +541,8 @@ def parse_reported_url(text: str) -> ReportedURL:
     result = first
     for _ in range(_MAX_PASSES):
         normalized = result.normalized
+        if _plain(normalized) is not None:  # plain: the URL parser gives it back as is
+            break
         try:
             again, plain_ = _parse_once(normalized)
         except InvalidURLError as error:
