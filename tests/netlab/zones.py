@@ -21,10 +21,12 @@ __all__ = [
     "BULK_NETWORK_COUNT",
     "BULK_ZONE",
     "CHAIN_LENGTH",
+    "CYMRU_ZONE",
     "HOSTED_ZONES",
     "SCENARIOS",
     "Scenario",
     "bulk_address",
+    "bulk_asn",
     "bulk_name",
     "bulk_network",
     "name_servers",
@@ -80,6 +82,25 @@ def bulk_address(i: int) -> str:
 def bulk_name(i: int) -> str:
     """The i-th bulk benchmark name (not fully qualified)."""
     return f"h{i}.bulk.{BULK_ZONE}"
+
+
+CYMRU_ZONE = "cymru.com"
+"""Team Cymru's IP-to-ASN DNS service, answered for the bulk networks only.
+
+A naive pipeline (ipwhois with ``asn_methods=["dns"]``) asks
+``<reversed address>.origin.asn.cymru.com TXT`` and then ``AS<n>.asn.cymru.com
+TXT``; the lab answers both, so the benchmark baseline never leaves loopback.
+"""
+_BULK_ASN_FIRST = 64496
+"""RFC 5398 documentation ASNs 64496-64511."""
+_BULK_DATE = "2024-01-15"
+
+
+def bulk_asn(k: int) -> int:
+    """The (documentation) ASN the lab's Cymru zone gives bulk network k."""
+    if not 0 <= k < BULK_NETWORK_COUNT:
+        raise ValueError(f"bulk network index out of range: {k}")
+    return _BULK_ASN_FIRST + k % 16
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -256,6 +277,20 @@ def _bulk_records() -> list[_Record]:
     return records
 
 
+def _cymru_records() -> list[_Record]:
+    records: list[_Record] = []
+    for k in range(BULK_NETWORK_COUNT):
+        network = bulk_network(k)
+        a, b, c, _ = network.split("/")[0].split(".")
+        # One wildcard per /24 answers every address in it, as Cymru does.
+        txt = f'"{bulk_asn(k)} | {network} | NL | ripencc | {_BULK_DATE}"'
+        records.append((f"*.{c}.{b}.{a}.origin.asn", "TXT", txt))
+    for asn in sorted({bulk_asn(k) for k in range(BULK_NETWORK_COUNT)}):
+        txt = f'"{asn} | NL | ripencc | {_BULK_DATE} | BENCH-LAB-AS{asn}, NL"'
+        records.append((f"AS{asn}.asn", "TXT", txt))
+    return records
+
+
 HOSTED_ZONES: Mapping[str, list[_Record]] = {
     ".": [],
     "com": [],
@@ -294,6 +329,7 @@ HOSTED_ZONES: Mapping[str, list[_Record]] = {
     "mismatch-site.com": _hosts("mismatch-site.com"),
     "corp-site.com": _corp_records(),
     BULK_ZONE: _bulk_records(),
+    CYMRU_ZONE: _cymru_records(),
 }
 """Zones NSD serves, with their records beyond SOA, NS and glue."""
 
