@@ -1145,7 +1145,12 @@ def _current_entries(target: Path) -> dict[str, ManifestEntry]:
 
 
 def _commit(target: Path, prepared: _Prepared, now: datetime) -> tuple[bool, tuple[str, ...]]:
-    """Move a checked download into place, then rewrite the manifest: (changed, its files)."""
+    """Move a checked download into place, then rewrite the manifest: (changed, its files).
+
+    A download identical to the copy in use moves no file; its entry is still
+    rewritten, because the fetch time (and, for data whose age counts from the
+    check, the data date) says the copy was found current just now.
+    """
     current = _current_entries(target)
     old = {rel: e for rel, e in current.items() if e.name == prepared.name}
     if prepared.temp.is_dir():
@@ -1158,23 +1163,9 @@ def _commit(target: Path, prepared: _Prepared, now: datetime) -> tuple[bool, tup
         folder, stem, suffix = _LAYOUT[prepared.name]
         size, sha = _resources.hash_file(prepared.temp)
         new = {str(PurePosixPath(folder, f"{stem}.{sha[:16]}{suffix}")): (size, sha)}
-    if sorted(new) == sorted(old) and all((target / rel).is_file() for rel in new):
-        return False, tuple(sorted(old))
-    if prepared.temp.is_dir():
-        final = target / PurePosixPath(next(iter(new))).parent
-        if final.exists():  # the same content under its content-addressed name
-            shutil.rmtree(prepared.temp)
-        else:
-            for child in prepared.temp.iterdir():
-                with child.open("rb") as fh:
-                    os.fsync(fh.fileno())
-            _resources.fsync_dir(prepared.temp)
-            os.replace(prepared.temp, final)
-        _resources.fsync_dir(final.parent)
-    else:
-        final = target / next(iter(new))
-        os.replace(prepared.temp, final)
-        _resources.fsync_dir(final.parent)
+    changed = sorted(new) != sorted(old) or not all((target / rel).is_file() for rel in new)
+    if changed:
+        _move_into_place(target, prepared.temp, next(iter(new)))
     fetched = iso(now)
     entries = {
         rel: ManifestEntry(
@@ -1190,8 +1181,27 @@ def _commit(target: Path, prepared: _Prepared, now: datetime) -> tuple[bool, tup
     files = {rel: e for rel, e in current.items() if e.name != prepared.name}
     files.update(entries)
     _resources.write_manifest(target, files)
-    _prune(target, prepared.name, keep=set(new) | set(old))
-    return True, tuple(sorted(new))
+    if changed:
+        _prune(target, prepared.name, keep=set(new) | set(old))
+    return changed, tuple(sorted(new))
+
+
+def _move_into_place(target: Path, temp: Path, relative: str) -> None:
+    """Rename a checked temporary file (or bootstrap folder) to its content-addressed name."""
+    if temp.is_dir():
+        final = target / PurePosixPath(relative).parent
+        if final.exists():  # the same content under its content-addressed name
+            shutil.rmtree(temp)
+        else:
+            for child in temp.iterdir():
+                with child.open("rb") as fh:
+                    os.fsync(fh.fileno())
+            _resources.fsync_dir(temp)
+            os.replace(temp, final)
+    else:
+        final = target / relative
+        os.replace(temp, final)
+    _resources.fsync_dir(final.parent)
 
 
 def _prune(target: Path, name: str, *, keep: set[str]) -> None:

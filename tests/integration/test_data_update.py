@@ -13,6 +13,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -138,18 +139,36 @@ def test_update_everything_and_status_shows_the_user_copies(
     assert found.rdap_bootstrap is not None and (found.rdap_bootstrap / "ipv4.json").is_file()
 
 
-def test_a_second_update_with_the_same_files_changes_nothing(
+def test_a_second_update_with_the_same_files_moves_nothing_but_records_the_check(
     site: DataServer, built: dict[str, bytes], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     user = tmp_path / "user"
     sources = publish(site, built)
-    assert main(["data", "update", "psl", "geoip_asn", "--dir", str(user), *sources]) == 0
-    before = (user / "MANIFEST.json").read_bytes()
+    names = ["psl", "geoip_asn", "rdap_bootstrap"]
+    later = datetime.now(UTC) + timedelta(days=10)
+    assert datasets.update(names, target=user, sources=dict(pairs(sources)))
+    before = manifest(user)["files"]
+    files_before = listing(user)
+    results = datasets.update(names, target=user, sources=dict(pairs(sources)), now=later)
+    assert [(r.name, r.outcome) for r in results] == [(n, "unchanged") for n in names]
+    after = manifest(user)["files"]
+    assert listing(user) == files_before and sorted(after) == sorted(before)
+    for rel, item in after.items():
+        assert item["sha256"] == before[rel]["sha256"]
+        assert item["fetched_at"] == datasets.iso(later)
+    # The bootstrap's age counts from the last check; the others keep their data dates.
+    rdap = [i for i in after.values() if i["name"] == "rdap_bootstrap"]
+    assert {i["build_date"] for i in rdap} == {datasets.iso(later)}
+    psl = next(i for i in after.values() if i["name"] == "psl")
+    assert psl["build_date"] == "2026-11-27T09:00:00Z"
     capsys.readouterr()
-    assert main(["data", "update", "psl", "geoip_asn", "--dir", str(user), *sources]) == 0
-    out = capsys.readouterr().out
-    assert "psl: unchanged" in out and "geoip_asn: unchanged" in out
-    assert (user / "MANIFEST.json").read_bytes() == before
+    assert main(["data", "update", "psl", "--dir", str(user), *sources]) == 0
+    assert "psl: unchanged: " in capsys.readouterr().out
+
+
+def pairs(sources: list[str]) -> list[tuple[str, str]]:
+    """``--source K=V`` options back into (K, V) pairs."""
+    return [tuple(value.split("=", 1)) for value in sources[1::2]]  # type: ignore[misc]
 
 
 def test_an_update_swaps_atomically_and_open_readers_keep_working(
