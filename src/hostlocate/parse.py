@@ -94,14 +94,16 @@ _BRACKET_TEXT = {":": ":", "/": "/", "//": "//", "://": "://", "@": "@", "at": "
 _SPACE_DOT = re.compile(r"(?<=[0-9A-Za-z]) +\.(?=[0-9A-Za-z])")
 _ESCAPED_DOT = re.compile(r"(?<=\w)[\\^]+\.(?=\w)")
 # Only inside the authority, where none of these characters can be legitimate:
+# ``(4)`` and ``(a)`` are what UTS #46 maps ``⑷`` and ``⒜`` to: left alone.
 _ONE_SIDED_DOT = re.compile(
-    r"(?<=\w)(?:[\[\](){}]+\.[\[\](){}]*|\.[\[\](){}]+"
-    r"|[\[({] *(?:" + _DOT_WORD + r")|(?:" + _DOT_WORD + r") *[\])}])(?=\w)",
+    r"(?<=\w)(?<!\(\w)(?<!\(\w\w)(?:[\[\](){}]+\.[\[\](){}]*|\.[\[\](){}]+"
+    r"|[\[({] *(?:" + _DOT_WORD + r")|(?:" + _DOT_WORD + r") *[\])}])(?=\w)(?!\w{1,2}\))",
     re.IGNORECASE,
 )
 _OPEN_BEFORE_PATH = re.compile(r"(?<=\w)[ \[({]+$")
+_STRICT_OPEN_BEFORE_PATH = re.compile(r"(?<=\w)[\[({]+$")
 _BRACKET_CHARS = frozenset("[](){}")
-_WRAPPED_LABEL = re.compile(r"^[\[(]([\w\-]+)[\])](?=\.)")
+_WRAPPED_LABEL = re.compile(r"^[\[(]([A-Za-z][\w\-]+)[\])](?=\.)")
 _DOTLESS_DOT = re.compile(r"(?i:-dot-| +dot +)|(?<=[a-z0-9])DOT(?=[a-z0-9])| +DOT +")
 _COMMA_IPV4 = re.compile(r"(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3})(?=$|:)")
 
@@ -153,7 +155,9 @@ def _refang_text(text: str) -> str:
             out = _scheme_repl(match) + out[match.end() :]
         if _SCHEME_BOUNDARY_RE.search(out, 1):  # a URL may start further on
             out = _SCHEME_FORM.sub(_scheme_repl, out)
-    if " ." in out:
+    # ``example .com``; not in an intact URL, where a space in the host is an
+    # error the URL Standard keeps (``http://example .org`` fails in browsers).
+    if " ." in out and (out != text or "://" not in out):
         out = _SPACE_DOT.sub(".", out)
     if "\\" in out or "^" in out:
         out = _ESCAPED_DOT.sub(".", out)
@@ -205,7 +209,7 @@ def _authority_start(text: str) -> int:
     return 0
 
 
-def _refang_authority(text: str, start: int) -> str:
+def _refang_authority(text: str, start: int, *, spaces: bool = True) -> str:
     """The rules that only make sense in a host: ``example[dotcom``, ``bad-dot-com``..."""
     end_match = _AUTHORITY_END.search(text, start)
     end = end_match.start() if end_match else len(text)
@@ -214,7 +218,9 @@ def _refang_authority(text: str, start: int) -> str:
         return text
     new = auth
     if end_match is not None and new[-1:] in " [({":
-        new = _OPEN_BEFORE_PATH.sub("", new)  # ``example.com[/path``, ``example.com /path``
+        # ``example.com[/path``; ``example.com /path`` too unless the URL is intact
+        pattern = _OPEN_BEFORE_PATH if spaces else _STRICT_OPEN_BEFORE_PATH
+        new = pattern.sub("", new)
     if not _BRACKET_CHARS.isdisjoint(new):
         new = _WRAPPED_LABEL.sub(r"\1", new)
         new = _ONE_SIDED_DOT.sub(".", new)
@@ -355,7 +361,7 @@ def _prepare(text: str, *, checked: bool = False) -> tuple[str, bool, bool, bool
         raise InvalidURLError("the input holds no URL", code=ErrorCode.EMPTY_INPUT)
 
     url, start, assumed = _with_scheme(candidate)
-    refanged_url = _refang_authority(url, start)
+    refanged_url = _refang_authority(url, start, spaces=defanged or assumed)
     return refanged_url, assumed, defanged or refanged_url != url, False
 
 
@@ -530,11 +536,16 @@ def parse_reported_url(text: str) -> ReportedURL:
     if not isinstance(text, str):
         raise TypeError(f"expected str, not {type(text).__name__}")
     plain = _plain(text) if text and len(text) <= MAX_INPUT_CHARS else None
-    if plain is not None:  # the serialisation of plain text is plain: a fixed point
-        return _build(text, plain[0], plain[1], False)
-    first, plain_ = _parse_once(text, checked=True)
-    if plain_:
-        return first
+    if plain is not None:
+        first = _build(text, plain[0], plain[1], False)
+        # Plain ASCII serialises to plain ASCII: a fixed point. A Unicode host
+        # may map to characters the rules read (``⑷`` becomes ``(4)``): check.
+        if text.isascii() or _plain(first.normalized) is not None:
+            return first
+    else:
+        first, plain_ = _parse_once(text, checked=True)
+        if plain_:
+            return first
     # Refanging the output of the WHATWG serialiser can, rarely, change it
     # again (``a[\\]b`` becomes ``a[/]b``); iterate so that the normalised URL
     # is a fixed point and parses back to itself.

@@ -322,3 +322,33 @@ def test_domain_to_ascii_errors(domain: str) -> None:
     with pytest.raises(InvalidURLError) as caught:
         domain_to_ascii(domain)
     assert caught.value.code is ErrorCode.BAD_IDNA
+
+
+def test_intact_urls_keep_whatwg_failures() -> None:
+    """A space in the host of an otherwise intact URL stays an error, as in browsers."""
+    with pytest.raises(InvalidURLError) as caught:
+        parse_reported_url("http://example .\norg")
+    assert caught.value.code is ErrorCode.BAD_HOST
+    assert parse_reported_url("http:// example .org /x").host == "example.org"
+    assert parse_reported_url("example .org").host == "example.org"
+
+
+@pytest.mark.parametrize(
+    ("text", "host"),
+    [
+        ("https://\u2477.com/x", "(4).com"),
+        ("https://a\u249c.b/x", "a(a).b"),
+        ("https://x.\u2477/", "x.(4)"),
+    ],
+)
+def test_uts46_mappings_to_parentheses_stay_whatwg_hosts(text: str, host: str) -> None:
+    url = parse_reported_url(text)
+    assert url.host == host
+    assert parse_reported_url(url.normalized).normalized == url.normalized
+
+
+def test_space_before_the_path() -> None:
+    assert parse_reported_url("hxxp://example.org /x").host == "example.org"
+    assert parse_reported_url("example.org /x").host == "example.org"
+    with pytest.raises(InvalidURLError):
+        parse_reported_url("http://example.org /x")
