@@ -1,0 +1,251 @@
+"""Hostile RDAP, end to end through the Locator: bounded, and reported in the verdict.
+
+A registry service may send a body too large to hold, bytes that are not
+JSON, HTML, errors, endless redirects, redirects to places that are not
+registry services, or a body one byte at a time. Each fault is set on the
+RDAP lab (tests/rdaplab) and the URL is located by a fresh ``Locator`` on
+the DNS lab: the verdict still places the host (GeoIP decides), carries the
+``rdap_unavailable`` flag and the address's ``rdap_error`` code, and comes
+back within the locator's budget plus a small margin. The client-level
+details (retries, counts) are in tests/integration/test_rdap_client.py.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from hostlocate import Locator, Verdict
+from hostlocate.sources._rdap_policy import ServicePolicy
+from hostlocate.sources.bootstrap import FALLBACK_SERVICE, RIR_SERVICES, Bootstrap
+from tests.netlab import DnsLab
+from tests.rdaplab import RdapLab
+
+pytestmark = pytest.mark.integration
+
+MARGIN = 0.5
+"""Seconds a verdict may take beyond its budget: scheduling, not waiting."""
+
+LAB_RATES: dict[str, Any] = {
+    "rate_limits": {
+        "*": 1000.0,
+        "ripe": 1000.0,
+        "arin": 1000.0,
+        "apnic": 1000.0,
+        "lacnic": 1000.0,
+        "afrinic": 1000.0,
+    }
+}
+
+
+@pytest.fixture
+def lab(rdap_lab: RdapLab) -> Iterator[RdapLab]:
+    rdap_lab.reset()
+    yield rdap_lab
+    rdap_lab.reset()
+
+
+def locate(
+    dns_lab: DnsLab,
+    rdap_lab: RdapLab,
+    url: str,
+    *,
+    timeout: float = 5.0,
+    rdap_options: dict[str, Any] | None = None,
+    **options: Any,
+) -> tuple[Verdict, float]:
+    """One verdict from a fresh locator (no cache from earlier cases), and its seconds."""
+    with Locator(
+        [dns_lab.resolver],
+        rdap_bootstrap=rdap_lab.bootstrap_dir,
+        timeout=timeout,
+        rdap_options={**LAB_RATES, **(rdap_options or {})},
+        **options,
+    ) as loc:
+        started = time.monotonic()
+        verdict = loc.locate(url)
+        elapsed = time.monotonic() - started
+    assert verdict.input == url
+    assert elapsed < timeout + MARGIN, (elapsed, verdict.to_json())
+    return verdict, elapsed
+
+
+def assert_rdap_failed(v: Verdict, country: str, code: str) -> None:
+    """Located all the same, flagged, and the address says which RDAP fault it met."""
+    assert (v.status, v.error, v.jurisdiction.country) == ("located", None, country), v.to_json()
+    assert "rdap_unavailable" in v.jurisdiction.flags
+    assert v.jurisdiction.confidence != "high"
+    public = [a for a in v.addresses if a.public]
+    assert public and {a.rdap_error for a in public} == {code}, v.to_json()
+    assert all(a.network is None and a.abuse_emails == () for a in public)
+    assert not [c for c in v.routing.notice_contacts if c.role == "hosting" and c.source == "rdap"]
+
+
+# -- bodies ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("declare_length", [True, False], ids=["declared", "streamed"])
+def test_oversized_body(dns_lab: DnsLab, lab: RdapLab, declare_length: bool) -> None:
+    """3 MB against the default cap of 1,000,000 bytes: refused, declared or not."""
+    lab.oversized("ripe", size=3_000_000, declare_length=declare_length, times=None)
+    v, _ = locate(dns_lab, lab, "http://130.59.31.80/")
+    assert_rdap_failed(v, "CH", "rdap_too_large")
+    assert lab.counts()["ripe"] == 1  # legacy space: ARIN redirects there first
+
+
+def test_invalid_json(dns_lab: DnsLab, lab: RdapLab) -> None:
+    lab.malformed_json("lacnic", times=None)
+    v, _ = locate(dns_lab, lab, "https://www.mx-site.com/x")
+    assert_rdap_failed(v, "MX", "rdap_bad_response")
+
+
+def test_wrong_content_type(dns_lab: DnsLab, lab: RdapLab) -> None:
+    lab.wrong_content_type("afrinic", times=None)
+    v, _ = locate(dns_lab, lab, "www.za-site.com")
+    assert_rdap_failed(v, "ZA", "rdap_bad_response")
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_server_errors(dns_lab: DnsLab, lab: RdapLab, status: int) -> None:
+    lab.server_error("apnic", times=None, status=status)
+    v, _ = locate(dns_lab, lab, "www.kr-site.com")
+    assert_rdap_failed(v, "KR", "rdap_http_error")
+    assert lab.counts()["apnic"] == 2  # one retry, no more
+
+
+def test_rate_limited_with_a_long_retry_after(dns_lab: DnsLab, lab: RdapLab) -> None:
+    """A registry asking for a 30 s pause does not hold a 3 s look-up."""
+    lab.rate_limit("ripe", times=None, retry_after="30")
+    v, _ = locate(dns_lab, lab, "http://193.0.6.139/", timeout=3.0)
+    assert_rdap_failed(v, "NL", "rdap_rate_limited")
+    assert lab.counts() == {"ripe": 1}
+
+
+# -- redirects ---------------------------------------------------------------------------------
+
+
+def test_redirect_loop(dns_lab: DnsLab, lab: RdapLab) -> None:
+    lab.redirect_loop("arin", "ripe")
+    v, _ = locate(dns_lab, lab, "hxxp://www.ovh-site[.]fr/")
+    assert_rdap_failed(v, "FR", "rdap_too_many_redirects")
+    assert lab.counts()["arin"] == 1 and lab.counts()["ripe"] == 1
+
+
+def test_redirects_beyond_the_limit(dns_lab: DnsLab, lab: RdapLab) -> None:
+    """The default allows 3 redirects; a fourth is not followed."""
+    for hop in range(4):
+        lab.redirect("ripe", "{base}/ripe/{rest}?hop=" + str(hop))
+    v, _ = locate(dns_lab, lab, "http://193.0.6.139/")
+    assert_rdap_failed(v, "NL", "rdap_too_many_redirects")
+    assert lab.counts() == {"ripe": 4}
+
+
+@pytest.mark.parametrize(
+    "location",
+    [
+        "https://rdap.elsewhere.test/ip/193.0.6.139",  # a public host no bootstrap lists
+        "http://10.1.2.3/ip/193.0.6.139",  # a private address
+        "http://127.0.0.2:{port}/ripe/{rest}",  # loopback, but not a configured service
+        "http://[::1]:{port}/ripe/{rest}",  # IPv6 loopback
+        "http://localhost:{port}/ripe/{rest}",  # a loopback name
+        "http://user:pw@127.0.0.1:{port}/ripe/{rest}",  # credentials
+        "{base}/unlisted/{rest}",  # the service host, outside every service path
+        "file:///etc/passwd",  # not HTTP at all
+    ],
+    ids=[
+        "unlisted",
+        "private",
+        "loopback",
+        "v6-loopback",
+        "localhost",
+        "credentials",
+        "path",
+        "file",
+    ],
+)
+def test_redirect_to_a_place_that_is_not_a_registry_service(
+    dns_lab: DnsLab, lab: RdapLab, location: str
+) -> None:
+    port = lab.base_url.rsplit(":", 1)[1]
+    lab.redirect("ripe", location.replace("{port}", port), times=None)
+    v, _ = locate(dns_lab, lab, "http://193.0.6.139/")
+    assert_rdap_failed(v, "NL", "rdap_redirect_refused")
+    assert lab.counts() == {"ripe": 1}  # nothing fetched after the refused redirect
+
+
+def test_private_services_are_not_asked_when_private_targets_are_off(
+    dns_lab: DnsLab, lab: RdapLab
+) -> None:
+    """Production mode: even a configured service on loopback gets no request."""
+    v, _ = locate(dns_lab, lab, "www.ch-site.com", rdap_options={"allow_private_targets": False})
+    assert_rdap_failed(v, "CH", "rdap_no_service")
+    assert lab.total() == 0
+
+
+# -- the rule for services on public addresses (no request is made) ---------------------------
+
+
+def test_public_services_never_lead_to_private_targets() -> None:
+    """With IANA's services (public, https) private targets are off: nothing else is reached."""
+    iana_like = ServicePolicy(
+        listed=["https://rdap.db.ripe.net/", "https://rdap.arin.net/registry/"]
+    )
+    assert iana_like.allow_private is False
+    assert iana_like.check("https://rdap.db.ripe.net/ip/193.0.6.139") is None
+    refused = [
+        "http://rdap.db.ripe.net/ip/193.0.6.139",  # IANA's http:// is not trusted
+        "https://rdap.db.ripe.net.evil.test/ip/1.1.1.1",
+        "https://127.0.0.1/ip/1.1.1.1",
+        "https://10.0.0.1/ip/1.1.1.1",
+        "https://169.254.169.254/latest/meta-data/",
+        "https://[::1]/ip/1.1.1.1",
+        "https://[fd00::1]/ip/1.1.1.1",
+        "https://localhost/ip/1.1.1.1",
+        "https://rdap.arin.net/elsewhere/",  # the right host, outside the service path
+        "https://user@rdap.db.ripe.net/ip/1.1.1.1",
+    ]
+    assert [url for url in refused if iana_like.check(url) is None] == []
+
+
+def test_the_fallback_bootstrap_allows_only_the_five_registries() -> None:
+    fallback = Bootstrap.fallback()
+    assert fallback.service_for_ip("164.132.1.1") == [FALLBACK_SERVICE]
+    policy = ServicePolicy(listed=fallback.services)
+    assert policy.allow_private is False
+    assert all(policy.check(service + "ip/1.1.1.1") is None for service in RIR_SERVICES)
+    assert policy.check("https://rdap.example.net/ip/1.1.1.1") is not None
+
+
+# -- slow answers --------------------------------------------------------------------------------
+
+
+def test_slow_body_is_cut_at_the_budget(dns_lab: DnsLab, lab: RdapLab) -> None:
+    lab.slow_body("ripe", seconds=6, times=None)
+    v, _ = locate(dns_lab, lab, "www.ch-site.com", timeout=1.5)
+    assert_rdap_failed(v, "CH", "rdap_timeout")
+
+
+def test_a_registry_slower_than_the_budget(dns_lab: DnsLab, lab: RdapLab) -> None:
+    lab.latency("apnic", 3.0)
+    v, _ = locate(dns_lab, lab, "http://61.181.2.38/", timeout=1.5)
+    assert_rdap_failed(v, "CN", "rdap_timeout")
+
+
+def test_a_slow_registrar_service_does_not_hold_the_verdict(dns_lab: DnsLab, lab: RdapLab) -> None:
+    """The domain's registry trickles its body: no registrar contact, the rest stands."""
+    lab.slow_body("verisign", seconds=6, times=None)
+    v, _ = locate(dns_lab, lab, "www.ch-site.com", timeout=1.5)
+    assert (v.status, v.jurisdiction.country) == ("located", "CH")
+    assert v.addresses[0].rdap_error is None and v.addresses[0].network is not None
+    assert not [c for c in v.routing.notice_contacts if c.role == "registrar"]
+
+
+def test_every_address_of_a_host_fails_alike(dns_lab: DnsLab, lab: RdapLab) -> None:
+    lab.malformed_json("ripe", times=None)
+    v, _ = locate(dns_lab, lab, "rr.multi-host.com")
+    assert_rdap_failed(v, "GB", "rdap_bad_response")
+    assert "multi_country" in v.jurisdiction.flags
+    assert len(v.addresses) == 2
