@@ -44,6 +44,12 @@ def _add_locator_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--geoip-asn", metavar="PATH", help="MaxMind-format ASN database")
     g.add_argument("--no-rdap", action="store_true", help="skip registration (RDAP) look-ups")
     g.add_argument(
+        "--data-dir",
+        metavar="DIR",
+        help="read every data set from DIR (a folder with a MANIFEST.json, e.g. from "
+        "`hostlocate data export`): pinned data for reproducible verdicts",
+    )
+    g.add_argument(
         "--timeout",
         type=_positive_float,
         default=5.0,
@@ -165,6 +171,7 @@ def make_locator(args: argparse.Namespace, **extra: Any) -> Locator:
         geoip_country=args.geoip_country,
         geoip_asn=args.geoip_asn,
         timeout=args.timeout,
+        data_dir=args.data_dir,
         **extra,
     )
 

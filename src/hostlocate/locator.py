@@ -21,12 +21,10 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from hostlocate import _resources
+from hostlocate import datasets
 from hostlocate import decide as _decide
 from hostlocate.cache import Cache, TTLCache
 from hostlocate.errors import ConfigError, ErrorCode, InvalidURLError
-from hostlocate.geo import GeoDatabase
-from hostlocate.hotlines import HotlineDirectory
 from hostlocate.ipclass import classify_ip
 from hostlocate.models import (
     AddressFacts,
@@ -42,7 +40,6 @@ from hostlocate.models import (
     Verdict,
 )
 from hostlocate.parse import parse_reported_url
-from hostlocate.providers import ProviderTable
 from hostlocate.sources.dns import DnsClient
 from hostlocate.sources.rdap import IpOwnership, RdapClient, RegistrarInfo
 from hostlocate.store import SqliteStore, TieredCache
@@ -69,7 +66,9 @@ class AsyncLocator:
     contract for their meaning. ``timeout`` is the budget for one URL, in seconds.
     ``cache``: a persistent store (``hostlocate.store.SqliteStore``) that keeps DNS
     answers and RDAP networks across runs and processes; by default answers are
-    kept in memory only. The locator does not close it.
+    kept in memory only. The locator does not close it. ``data_dir``: read every
+    data set from this folder (pinning, for reproducible verdicts); by default the
+    bundled data, or the user's downloaded copies where newer.
     """
 
     def __init__(
@@ -87,6 +86,7 @@ class AsyncLocator:
         address_cache_size: int = 262_144,
         rdap_options: dict[str, Any] | None = None,
         cache: SqliteStore | None = None,
+        data_dir: str | os.PathLike[str] | None = None,
     ) -> None:
         if not timeout or timeout <= 0:
             raise ConfigError("timeout must be a positive number of seconds")
@@ -95,12 +95,14 @@ class AsyncLocator:
             nameservers,
             query_timeout=query_timeout or min(2.0, self.timeout),
         )
-        self._geo = GeoDatabase(geoip_country, geoip_asn)
-        self._providers = ProviderTable.load()
-        self._hotlines = HotlineDirectory.load()
+        self._data = datasets.resolve(data_dir)
+        self._geo = self._data.geo_database(geoip_country, geoip_asn)
+        self._providers = self._data.provider_table()
+        self._hotlines = self._data.hotline_directory()
+        self._psl = self._data.public_suffixes()
         self._rdap_enabled = rdap
         self._registrar = registrar and rdap
-        self._rdap_bootstrap = Path(rdap_bootstrap) if rdap_bootstrap else None
+        self._rdap_bootstrap = Path(rdap_bootstrap) if rdap_bootstrap else self._data.rdap_bootstrap
         self._rdap_options = dict(rdap_options or {})
         self._rdap: RdapClient | None = None
         self._store = cache
@@ -504,10 +506,10 @@ class AsyncLocator:
     # -- verdict assembly -----------------------------------------------------------------
 
     def _collect_sources(self) -> dict[str, SourceInfo]:
-        sources = dict(self._geo.sources())
-        sources["providers"] = self._providers.source_info()
-        sources["hotlines"] = self._hotlines.source_info()
-        sources["public_suffix_list"] = _resources.source_info("psl")
+        sources = self._data.sources()
+        sources.update(self._geo.sources())
+        if not self._rdap_enabled or self._rdap_bootstrap != self._data.rdap_bootstrap:
+            sources.pop("rdap_bootstrap", None)
         return sources
 
     def _internal_error(self, text: str, exc: Exception, started: float) -> Verdict:

@@ -189,6 +189,7 @@ class SourceInfo(msgspec.Struct, frozen=True, kw_only=True):
     """A data source behind the verdict."""
 
     name: str
+    version: str | None = None
     build_date: str | None = None
     licence: str | None = None
     attribution: str | None = None
