@@ -44,6 +44,15 @@ def _add_locator_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--geoip-asn", metavar="PATH", help="MaxMind-format ASN database")
     g.add_argument("--no-rdap", action="store_true", help="skip registration (RDAP) look-ups")
     g.add_argument(
+        "--rdap-rate",
+        action="append",
+        default=[],
+        metavar="REGISTRY=PER_SECOND",
+        type=_rate,
+        help="requests a second allowed to an RDAP registry (arin, ripe, apnic, lacnic, "
+        "afrinic, or * for any other); repeatable; default: the registries' published limits",
+    )
+    g.add_argument(
         "--data-dir",
         metavar="DIR",
         help="read every data set from DIR (a folder with a MANIFEST.json, e.g. from "
@@ -66,6 +75,17 @@ def _positive_float(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError("must be positive")
     return value
+
+
+def _rate(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = -1.0
+    if not sep or not name.strip() or not rate > 0:
+        raise argparse.ArgumentTypeError(f"expected REGISTRY=PER_SECOND, got {text!r}")
+    return name.strip().lower(), rate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -164,6 +184,8 @@ def make_locator(args: argparse.Namespace, **extra: Any) -> Locator:
     """The locator the command-line options describe; ``extra`` adds constructor options."""
     from hostlocate.locator import Locator
 
+    if args.rdap_rate:
+        extra.setdefault("rdap_options", {})["rate_limits"] = dict(args.rdap_rate)
     return Locator(
         args.nameserver,
         rdap=not args.no_rdap,

@@ -231,6 +231,10 @@ def test_cli_json_lines(
             str(rdap_lab.bootstrap_dir),
             "--timeout",
             "5",
+            "--rdap-rate",
+            "ripe=1000",
+            "--rdap-rate",
+            "*=1000",
             "www.ch-site.com",
             "",
             "nope.corp-site.com",
@@ -267,6 +271,8 @@ def test_cli_blackhole_timeout_and_table(
 def test_cli_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["locate", "--timeout", "-1", "x.fr"]) == 2
     assert main(["locate", "--nameserver", "not-an-address", "x.fr"]) == 2
+    assert main(["locate", "--rdap-rate", "ripe", "x.fr"]) == 2
+    assert main(["locate", "--rdap-rate", "ripe=0", "x.fr"]) == 2
 
 
 def _comparable(v: Verdict) -> dict[str, Any]:
