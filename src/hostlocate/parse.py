@@ -118,7 +118,7 @@ _PORT_ONLY = re.compile(r"\d+(?:$|[/?#\\])")
 
 # Text that is already a plain URL (or host) needs none of the rules above:
 # every rule needs a character these patterns exclude.
-_PLAIN_PATH = r"(?:[/?#][^\s\[\](){}\\^\"'<>`|]*)?"
+_PLAIN_PATH = r"(?:[/?#][^\s\x00-\x1f\x7f\[\](){}\\^\"'<>`|]*)?"  # C0: the parser trims it
 _PLAIN_HOST_PART = (
     r"(?:[\w\-]+(?:\.[\w\-]+)+|[0-9]+|0[xX][0-9A-Fa-f]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?"
 )

@@ -20,6 +20,7 @@ decodes them itself at about ten times the cost.
 
 from __future__ import annotations
 
+import gc
 import threading
 import warnings
 from functools import cache
@@ -104,10 +105,12 @@ class PublicSuffixes:
         )
         try:
             # Load the list now, not mid-batch. tldextract reads file: URLs through a
-            # requests adapter that leaves the file to the garbage collector.
+            # requests adapter that leaves the open file in a reference cycle: collect
+            # it here, while its ResourceWarning is silenced, not at some later GC.
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ResourceWarning)
                 engine.extract_str("example.com")
+                gc.collect()
         except (SuffixListNotFound, ValueError) as exc:
             raise DataError(f"public suffix list unreadable: {exc}", path=str(path)) from exc
         return engine

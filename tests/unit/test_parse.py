@@ -352,3 +352,9 @@ def test_space_before_the_path() -> None:
     assert parse_reported_url("example.org /x").host == "example.org"
     with pytest.raises(InvalidURLError):
         parse_reported_url("http://example.org /x")
+
+
+def test_trailing_controls_do_not_hide_trailing_punctuation() -> None:
+    for text in ("https://example.com/test.php.\x00\x00", "https://example.com/a.\x01"):
+        url = parse_reported_url(text)
+        assert parse_reported_url(url.normalized).normalized == url.normalized
