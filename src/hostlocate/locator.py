@@ -21,7 +21,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from hostlocate import datasets
+from hostlocate import _resources, datasets, psl
 from hostlocate import decide as _decide
 from hostlocate.cache import Cache, TTLCache
 from hostlocate.errors import ConfigError, ErrorCode, InvalidURLError
@@ -39,7 +39,7 @@ from hostlocate.models import (
     SourceInfo,
     Verdict,
 )
-from hostlocate.parse import parse_reported_url
+from hostlocate.parse import exceeds_dns_limits, parse_reported_url, with_suffixes
 from hostlocate.sources.dns import DnsClient
 from hostlocate.sources.rdap import IpOwnership, RdapClient, RegistrarInfo
 from hostlocate.store import SqliteStore, TieredCache
@@ -100,6 +100,10 @@ class AsyncLocator:
         self._providers = self._data.provider_table()
         self._hotlines = self._data.hotline_directory()
         self._psl = self._data.public_suffixes()
+        # The parser reads the bundled list; another list (pinned, or a newer
+        # download) re-derives the PSL fields of each parsed URL.
+        bundled_psl = _resources.data_path(psl.SNAPSHOT)
+        self._own_psl = None if self._psl.path == bundled_psl else self._psl
         self._rdap_enabled = rdap
         self._registrar = registrar and rdap
         self._rdap_bootstrap = Path(rdap_bootstrap) if rdap_bootstrap else self._data.rdap_bootstrap
@@ -129,7 +133,7 @@ class AsyncLocator:
         """One verdict for one reported URL; never raises for bad input or remote faults."""
         started = time.perf_counter()
         try:
-            parsed = parse_reported_url(url)
+            parsed = self._parse(url)
             verdict = self._locate_cached(url, parsed, started)
             if verdict is None:
                 verdict = await self._locate(url, parsed, started, time.monotonic() + self.timeout)
@@ -234,12 +238,23 @@ class AsyncLocator:
         """The verdict when no look-up is needed (bad input, special names, warm caches)."""
         started = time.perf_counter()
         try:
-            parsed = parse_reported_url(text)
+            parsed = self._parse(text)
             return self._locate_cached(text, parsed, started)
         except InvalidURLError as exc:
             return self._invalid(text, exc.code.value, exc.message, started)
         except Exception as exc:  # a bug must not lose the record
             return self._internal_error(text, exc, started)
+
+    def _parse(self, text: str) -> ReportedURL:
+        url = parse_reported_url(text)
+        if self._own_psl is not None:
+            url = with_suffixes(url, self._own_psl)
+        if not url.is_ip and exceeds_dns_limits(url.host):
+            raise InvalidURLError(
+                f"host {url.host[:80]!r}... is longer than DNS allows (253 octets, 63 a label)",
+                code=ErrorCode.TOO_LONG,
+            )
+        return url
 
     def _locate_cached(self, text: str, url: ReportedURL, started: float) -> Verdict | None:
         """The verdict from local data and caches only, or None where a look-up is needed."""

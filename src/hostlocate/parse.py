@@ -615,6 +615,26 @@ def _percent_decode(host: str) -> str:
     return unquote(host, errors="replace") if "%" in host else host
 
 
+def with_suffixes(url: ReportedURL, suffixes: psl.PublicSuffixes) -> ReportedURL:
+    """*url* with its PSL fields taken from another list (a pinned or newer snapshot).
+
+    :func:`parse_reported_url` uses the bundled snapshot; a locator reading its
+    data from elsewhere re-derives the four fields here.
+    """
+    if url.is_ip:
+        return url
+    found = suffixes.match(url.host_unicode)
+    if url.host_unicode != url.host:
+        found = psl.SuffixMatch(*(_same_labels(url.host, part) for part in found))
+    return _replace(
+        url,
+        registered_domain=found.registered_domain,
+        public_suffix=found.public_suffix,
+        icann_registered_domain=found.icann_registered_domain,
+        icann_public_suffix=found.icann_public_suffix,
+    )
+
+
 def exceeds_dns_limits(host: str) -> bool:
     """True when *host* cannot be a DNS name: over 253 octets or a label over 63.
 

@@ -88,6 +88,7 @@ CASES = [
     ("http://example.fr:99999/", "invalid", None, (), "bad_port"),
     ("http://" + "a" * 9000 + ".com/", "invalid", None, (), "too_long"),
     ("javascript:alert(1)", "invalid", None, (), "unsupported_scheme"),
+    ("http://" + "a" * 64 + ".corp-site.com/", "invalid", None, (), "too_long"),
 ]
 
 

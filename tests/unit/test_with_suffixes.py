@@ -1,0 +1,42 @@
+"""PSL fields re-derived from another snapshot (pinned or downloaded data)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hostlocate import psl
+from hostlocate.parse import parse_reported_url, with_suffixes
+
+
+def _list(tmp_path: Path, text: str) -> psl.PublicSuffixes:
+    path = tmp_path / "public_suffix_list.dat"
+    path.write_text(
+        "// ===BEGIN ICANN DOMAINS===\n" + "com\nfr\n"
+        "// ===END ICANN DOMAINS===\n// ===BEGIN PRIVATE DOMAINS===\n"
+        + text
+        + "// ===END PRIVATE DOMAINS===\n",
+        encoding="utf-8",
+    )
+    return psl.PublicSuffixes(path)
+
+
+def test_private_rule_of_another_list_applies(tmp_path: Path) -> None:
+    url = parse_reported_url("hxxp://evil.shop-platform[.]com/x")
+    assert url.registered_domain == "shop-platform.com"
+    other = with_suffixes(url, _list(tmp_path, "shop-platform.com\n"))
+    assert other.registered_domain == "evil.shop-platform.com"
+    assert other.public_suffix == "shop-platform.com"
+    assert other.icann_registered_domain == "shop-platform.com"
+    assert other.icann_public_suffix == "com"
+    assert (other.host, other.normalized) == (url.host, url.normalized)
+
+
+def test_a_labels_are_kept_in_ascii(tmp_path: Path) -> None:
+    url = parse_reported_url("http://bücher.shop-platform.com/")
+    other = with_suffixes(url, _list(tmp_path, "shop-platform.com\n"))
+    assert other.registered_domain == "xn--bcher-kva.shop-platform.com"
+
+
+def test_ip_literals_are_untouched(tmp_path: Path) -> None:
+    url = parse_reported_url("http://193.0.6.139/")
+    assert with_suffixes(url, _list(tmp_path, "")) is url
