@@ -162,11 +162,6 @@ def test_wildcard_zone_answers_any_name(dns_lab: DnsLab, lab: RdapLab, label: st
 # -- names DNS cannot carry -------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="locator.py sends names over DNS limits to dnspython, which raises LabelTooLong/"
-    "NameTooLong: the verdict is an 'internal' error (fix: check exceeds_dns_limits first)",
-)
 @pytest.mark.parametrize(
     "host",
     ["a" * 64 + ".wild.corp-site.com", ".".join(["a" * 60] * 4) + ".wild.corp-site.com"],

@@ -75,12 +75,6 @@ def test_the_check_catches_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
         fuzz.check("http://example.com/")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parse.py _PLAIN_PATH lets C0 controls through: a trailing NUL hides a final dot "
-    "from the plain-text check, the URL parser then drops the NUL, and the dot is trimmed "
-    "only when the normalised URL is parsed again",
-)
 def test_trailing_control_characters_keep_the_url_a_fixed_point() -> None:
     """Found by the long run: a NUL after a final dot hid the dot from the plain path."""
     fuzz.check("https://example.com/test.php.\x00\x00")
