@@ -16,6 +16,7 @@ records; a database in neither layout is refused then, not at look-up time.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -227,13 +228,19 @@ class GeoDatabase:
 
     def lookup(self, ip: str) -> GeoFacts:
         """What both databases say about ``ip`` (a valid address string; no DNS names)."""
+        # A record damaged past the ones checked at opening shows only when read:
+        # any decoding failure of the reader is the file's fault, not the caller's.
         try:
             record = self._country_get(ip)
-        except maxminddb.InvalidDatabaseError as exc:
+        except ValueError as exc:  # InvalidDatabaseError, UnicodeDecodeError
+            if not isinstance(exc, maxminddb.InvalidDatabaseError) and _is_address_error(exc, ip):
+                raise
             raise self._country.corrupt(exc) from exc
         try:
             as_record = self._asn_get(ip)
-        except maxminddb.InvalidDatabaseError as exc:
+        except ValueError as exc:
+            if not isinstance(exc, maxminddb.InvalidDatabaseError) and _is_address_error(exc, ip):
+                raise
             raise self._asn.corrupt(exc) from exc
         if record is None:
             country = registered = None
@@ -273,3 +280,14 @@ class GeoDatabase:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+def _is_address_error(exc: ValueError, ip: str) -> bool:
+    """True when the reader refused ``ip`` itself (not an address), not its data."""
+    if isinstance(exc, UnicodeError):
+        return False
+    try:
+        ipaddress.ip_address(ip)
+    except ValueError:
+        return True
+    return False

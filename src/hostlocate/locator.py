@@ -24,7 +24,7 @@ import msgspec
 from hostlocate import _resources, datasets, psl
 from hostlocate import decide as _decide
 from hostlocate.cache import Cache, TTLCache
-from hostlocate.errors import ConfigError, ErrorCode, InvalidURLError
+from hostlocate.errors import ConfigError, DataError, ErrorCode, InvalidURLError
 from hostlocate.ipclass import classify_ip
 from hostlocate.models import (
     AddressFacts,
@@ -40,6 +40,7 @@ from hostlocate.models import (
     Verdict,
 )
 from hostlocate.parse import exceeds_dns_limits, parse_reported_url, with_suffixes
+from hostlocate.sources.bootstrap import Bootstrap
 from hostlocate.sources.dns import DnsClient
 from hostlocate.sources.rdap import IpOwnership, RdapClient, RegistrarInfo
 from hostlocate.store import SqliteStore, TieredCache
@@ -108,6 +109,13 @@ class AsyncLocator:
         self._registrar = registrar and rdap
         self._rdap_bootstrap = Path(rdap_bootstrap) if rdap_bootstrap else self._data.rdap_bootstrap
         self._rdap_options = dict(rdap_options or {})
+        # A bad bootstrap folder is the caller's to fix: refuse it now, not at the
+        # first look-up of a batch.
+        self._bootstrap = (
+            Bootstrap.from_dir(self._rdap_bootstrap)
+            if rdap and self._rdap_bootstrap is not None
+            else None
+        )
         self._rdap: RdapClient | None = None
         self._store = cache
         memory: TTLCache[str, DNSResult] = TTLCache(dns_cache_size)
@@ -140,6 +148,8 @@ class AsyncLocator:
             return verdict
         except InvalidURLError as exc:
             return self._invalid(url, exc.code.value, exc.message, started)
+        except DataError as exc:
+            return self._data_error(url, exc, started)
         except Exception as exc:  # a bug must not lose the record
             return self._internal_error(url, exc, started)
 
@@ -242,6 +252,8 @@ class AsyncLocator:
             return self._locate_cached(text, parsed, started)
         except InvalidURLError as exc:
             return self._invalid(text, exc.code.value, exc.message, started)
+        except DataError as exc:
+            return self._data_error(text, exc, started)
         except Exception as exc:  # a bug must not lose the record
             return self._internal_error(text, exc, started)
 
@@ -512,6 +524,7 @@ class AsyncLocator:
         if self._rdap is None:
             self._rdap = RdapClient(
                 bootstrap_dir=self._rdap_bootstrap,
+                bootstrap=self._bootstrap,
                 timeout=self.timeout,
                 store=self._store,
                 **self._rdap_options,
@@ -526,6 +539,16 @@ class AsyncLocator:
         if not self._rdap_enabled or self._rdap_bootstrap != self._data.rdap_bootstrap:
             sources.pop("rdap_bootstrap", None)
         return sources
+
+    def _data_error(self, text: str, exc: DataError, started: float) -> Verdict:
+        # A data file damaged past what opening it checks: the record is not lost,
+        # and the verdict names the file.
+        return self._finish(
+            text,
+            status=_decide.UNRESOLVED,
+            error=ErrorInfo(code=ErrorCode.DATA.value, message=exc.message),
+            started=started,
+        )
 
     def _internal_error(self, text: str, exc: Exception, started: float) -> Verdict:
         return self._finish(

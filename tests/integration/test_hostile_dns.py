@@ -196,11 +196,6 @@ def test_a_moderately_slow_resolver_still_resolves(dns_lab: DnsLab, lab: RdapLab
     assert elapsed >= 0.3  # the answer really came through the slow path
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sources/dns.py gives dns.asyncquery.udp_with_fallback a per-leg timeout: a "
-    "truncated UDP answer that comes late gets a whole new timeout for TCP, past the budget",
-)
 def test_a_slow_truncated_answer_stays_within_the_budget(dns_lab: DnsLab, lab: RdapLab) -> None:
     slow = dns_lab.start_forwarder(1500)
     v, _ = locate([slow], lab, dns_lab.names["big"], timeout=2.0)

@@ -186,12 +186,6 @@ def test_truncated_copy_of_the_bundled_database(tmp_path: Path) -> None:
     _refused(cut, geoip_country=cut)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="geo.py reads only the first 16 records when opening; a record damaged further in "
-    "surfaces at look-up as UnicodeDecodeError (not mapped to DataError by GeoDatabase.lookup), "
-    "and locator.py reports any exception as code 'internal' instead of 'data'",
-)
 def test_damage_past_the_sampled_records_is_reported_as_data_error(tmp_path: Path) -> None:
     rows = [
         (f"81.2.{i}.0/24", {"country": {"iso_code": "GB", "names": {"en": f"zz{i:04d}"}}})
@@ -239,12 +233,6 @@ def test_a_valid_bootstrap_folder_is_accepted(tmp_path: Path) -> None:
         assert loc.locate("").status == "invalid"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="locator.py builds its RdapClient, which reads the bootstrap folder, on the first "
-    "look-up: a bad folder is not refused at construction, and every verdict with a public "
-    "address then reports an 'internal' error",
-)
 @pytest.mark.parametrize("fault", sorted(BOOTSTRAP_FAULTS))
 def test_bad_bootstrap_folder(tmp_path: Path, fault: str) -> None:
     folder = _bootstrap(tmp_path)

@@ -184,6 +184,25 @@ class DnsClient:
         outcome.error = ErrorCode.CNAME_TOO_LONG.value
         return outcome
 
+    async def _exchange(
+        self, query: dns.message.Message, ns: Nameserver, deadline: float
+    ) -> dns.message.Message:
+        """UDP, then TCP when the answer is truncated: both legs inside one deadline.
+
+        (``udp_with_fallback`` would give the TCP leg a whole new timeout.)
+        """
+        timeout = min(self.query_timeout, deadline - time.monotonic())
+        try:
+            return await dns.asyncquery.udp(
+                query, ns.host, timeout=timeout, port=ns.port, raise_on_truncation=True
+            )
+        except dns.message.Truncated:
+            remaining = deadline - time.monotonic()
+            # No time left makes the TCP leg time out at once.
+            return await dns.asyncquery.tcp(
+                query, ns.host, timeout=max(0.0, min(self.query_timeout, remaining)), port=ns.port
+            )
+
     async def _ask(
         self, qname: str, rdtype: dns.rdatatype.RdataType, deadline: float
     ) -> tuple[dns.message.Message | None, str, int]:
@@ -199,9 +218,7 @@ class DnsClient:
                 break
             sent += 1
             try:
-                response, _ = await dns.asyncquery.udp_with_fallback(
-                    query, ns.host, timeout=min(self.query_timeout, remaining), port=ns.port
-                )
+                response = await self._exchange(query, ns, deadline)
             except dns.exception.Timeout:
                 error = ErrorCode.DNS_TIMEOUT.value
                 continue
