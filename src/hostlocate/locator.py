@@ -332,6 +332,7 @@ class AsyncLocator:
             url=url,
             dns=dns_result,
             addresses=core.facts,
+            cname_providers=core.cname_providers,
             jurisdiction=core.jurisdiction,
             routing=core.routing,
             started=started,
@@ -401,6 +402,7 @@ class AsyncLocator:
             url=url,
             dns=dns_result,
             addresses=facts,
+            cname_providers=core.cname_providers,
             jurisdiction=core.jurisdiction,
             routing=core.routing,
             started=started,
@@ -415,7 +417,12 @@ class AsyncLocator:
         registrar_info: RegistrarInfo | None,
     ) -> _Core:
         """Decision and routing over the gathered facts: the pure end of the pipeline."""
-        chain_provider = self._chain_provider(dns_result.cname_chain if dns_result else ())
+        cname_providers = self._chain_providers(dns_result.cname_chain if dns_result else ())
+        # A CDN or proxy anywhere in the chain fronts the answer; else the first match.
+        chain_provider = next(
+            (p for p in cname_providers if p.kind in _decide.CDN_KINDS),
+            cname_providers[0] if cname_providers else None,
+        )
         status, error, jurisdiction = _decide.decide(
             dns=dns_result,
             addresses=facts,
@@ -435,6 +442,7 @@ class AsyncLocator:
             owners=owners,
             registrar_info=registrar_info,
             facts=facts,
+            cname_providers=cname_providers,
             status=status,
             error=error,
             jurisdiction=jurisdiction,
@@ -513,12 +521,13 @@ class AsyncLocator:
         info = await self._rdap_client().lookup_domain(domain, deadline=deadline)
         return _registrar_notice(info)
 
-    def _chain_provider(self, chain: Sequence[str]) -> Provider | None:
+    def _chain_providers(self, chain: Sequence[str]) -> tuple[Provider, ...]:
+        found: list[Provider] = []
         for name in chain:
             provider = self._providers.by_name(name)
             if provider is not None:
-                return provider
-        return None
+                found.append(msgspec.structs.replace(provider, matched_name=name))
+        return tuple(found)
 
     def _rdap_client(self) -> RdapClient:
         if self._rdap is None:
@@ -576,6 +585,7 @@ class AsyncLocator:
         url: ReportedURL | None = None,
         dns: DNSResult | None = None,
         addresses: tuple[AddressFacts, ...] = (),
+        cname_providers: tuple[Provider, ...] = (),
         jurisdiction: Jurisdiction | None = None,
         routing: Routing | None = None,
     ) -> Verdict:
@@ -598,6 +608,7 @@ class AsyncLocator:
             url=url,
             dns=dns,
             addresses=addresses,
+            cname_providers=cname_providers,
             jurisdiction=jurisdiction,
             routing=routing,
             provenance=provenance,
@@ -709,6 +720,7 @@ class _Core(NamedTuple):
     owners: tuple[IpOwnership | None, ...]
     registrar_info: RegistrarInfo | None
     facts: tuple[AddressFacts, ...]
+    cname_providers: tuple[Provider, ...]
     status: str
     error: ErrorInfo | None
     jurisdiction: Jurisdiction

@@ -105,6 +105,8 @@ class Provider(msgspec.Struct, frozen=True, kw_only=True):
     legal_seat_country: str | None = None
     matched_by: str | None = None
     """cidr, asn or cname."""
+    matched_name: str | None = None
+    """For a CNAME match: the name of the chain that lies under the provider's suffix."""
     abuse_email: str | None = None
     abuse_url: str | None = None
 
@@ -219,6 +221,8 @@ class Verdict(msgspec.Struct, frozen=True, kw_only=True):
     url: ReportedURL | None = None
     dns: DNSResult | None = None
     addresses: tuple[AddressFacts, ...] = ()
+    cname_providers: tuple[Provider, ...] = ()
+    """Providers (CDN, proxy, platform) whose namespace a name of the CNAME chain is in."""
     jurisdiction: Jurisdiction = msgspec.field(default_factory=Jurisdiction)
     routing: Routing = msgspec.field(default_factory=Routing)
     provenance: Provenance | None = None

@@ -150,6 +150,12 @@ def test_cdn_verdict_names_the_operator(loc: Locator) -> None:
     assert all(a.provider is not None and a.provider.id == "cloudflare" for a in v.addresses)
     assert any(c.role == "cdn" for c in v.routing.notice_contacts)
     assert v.dns is not None and v.dns.cname_chain[-1] == "cf-site.com.cdn.cloudflare.net"
+    (named,) = v.cname_providers
+    assert (named.id, named.matched_by, named.matched_name) == (
+        "cloudflare",
+        "cname",
+        "cf-site.com.cdn.cloudflare.net",
+    )
 
 
 def test_round_robin_candidates(loc: Locator) -> None:
