@@ -464,6 +464,7 @@ class Bench:
         records = make_records(args.records, args.hosts)
         hosts = min(args.hosts, args.records, BULK_COUNT)
         self.facts.update(
+            source=source_state(),
             records=len(records),
             distinct_inputs=len(set(records)),
             distinct_names=hosts,
@@ -785,6 +786,20 @@ def _fmt(value: float | int | None, spec: str = ",.0f") -> str:
     return format(value, spec)
 
 
+def source_state() -> str:
+    """The commit measured, and whether src/ had uncommitted changes (the tree is shared)."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "src"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip()
+    except OSError:
+        return "unknown"
+    return (commit or "unknown") + (" with uncommitted changes in src/" if dirty else "")
+
+
 def _short(row: Row) -> str:
     return row.label.split("  ", 1)[1]
 
@@ -793,7 +808,8 @@ def report(bench: Bench) -> dict[str, Any]:
     args, rows, facts = bench.args, bench.rows, bench.facts
     lines = [
         f"hostlocate batch benchmark, {_dt.datetime.now(_dt.UTC):%Y-%m-%d %H:%M} UTC, "
-        f"{os.cpu_count()} CPUs, Python {platform.python_version()}",
+        f"{os.cpu_count()} CPUs, Python {platform.python_version()}, "
+        f"hostlocate at {facts['source']}",
         f"input: {facts['records']:,} records ({facts['distinct_inputs']:,} distinct texts) over "
         f"{facts['distinct_names']:,} names, {facts['distinct_addresses']:,} addresses, "
         f"{facts['distinct_networks']:,} networks, 1 registered domain; resolver latency "
