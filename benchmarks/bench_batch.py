@@ -32,7 +32,8 @@ Each measurement runs in a process of its own, so its peak memory
   shortest TTL, so a warm run must follow its cold run within the minute;
 * **baseline**: ``_naive.py`` (getaddrinfo + geoip2 + maxminddb + ipwhois per
   record) on the first ``--baseline-sample`` records, in a private mount
-  namespace whose resolv.conf names a 30 ms forwarder on 127.0.0.1:53;
+  namespace whose resolv.conf names 127.0.0.1, where a forwarder with the same
+  latency listens on port 53;
 * optionally, ``--big-records 1000000``: one ``hostlocate batch`` run over a
   million records (lab names, IP literals and invalid lines), for its peak RSS.
 
