@@ -12,6 +12,7 @@ import asyncio
 import collections
 import concurrent.futures
 import contextlib
+import math
 import os
 import threading
 import time
@@ -21,7 +22,7 @@ from typing import Any, NamedTuple
 
 import msgspec
 
-from hostlocate import _resources, datasets, psl
+from hostlocate import _log, _resources, datasets, psl
 from hostlocate import decide as _decide
 from hostlocate.cache import Cache, TTLCache
 from hostlocate.errors import ConfigError, DataError, ErrorCode, InvalidURLError
@@ -44,6 +45,8 @@ from hostlocate.sources.bootstrap import Bootstrap
 from hostlocate.sources.dns import DnsClient
 from hostlocate.sources.rdap import IpOwnership, RdapClient, RegistrarInfo
 from hostlocate.store import SqliteStore, TieredCache
+
+log = _log.get_logger(__name__)
 
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_CONCURRENCY = 64
@@ -89,7 +92,7 @@ class AsyncLocator:
         cache: SqliteStore | None = None,
         data_dir: str | os.PathLike[str] | None = None,
     ) -> None:
-        if not timeout or timeout <= 0:
+        if not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > 0):
             raise ConfigError("timeout must be a positive number of seconds")
         self.timeout = float(timeout)
         self._dns = DnsClient(
@@ -550,6 +553,7 @@ class AsyncLocator:
         return sources
 
     def _data_error(self, text: str, exc: DataError, started: float) -> Verdict:
+        log.warning("data error on %s: %s", _log.input_ref(text), exc.message)
         # A data file damaged past what opening it checks: the record is not lost,
         # and the verdict names the file.
         return self._finish(
@@ -560,6 +564,10 @@ class AsyncLocator:
         )
 
     def _internal_error(self, text: str, exc: Exception, started: float) -> Verdict:
+        # The input itself only at DEBUG: it points at abuse material.
+        ref = _log.input_ref(text)
+        log.warning("internal error on %s: %s: %s", ref, type(exc).__name__, exc)
+        log.debug("internal error on %s: input %r", ref, text, exc_info=exc)
         return self._finish(
             text,
             status=_decide.UNRESOLVED,

@@ -86,7 +86,8 @@ _SCHEME_BOUNDARY = frozenset(" \t\n\r\f\v\u00a0[({<\"'^>|`")
 _SCHEME_BOUNDARY_RE = re.compile(r"[\s\[({<\"'^>|`]")
 _DOT_WORD = r"dot|punkt|punto|point"
 _BRACKETED = re.compile(
-    r" *[\[({]+ *(?:\.|" + _DOT_WORD + r") *[\])}]+ *"  # [.] (.) {.} [dot] [[.]]
+    # Possessive runs and the look-behind keep a long run of brackets or spaces linear.
+    r"(?<![ \[({]) *+[\[({]++ *+(?:\.|" + _DOT_WORD + r") *+[\])}]++ *+"  # [.] (.) {.} [dot]
     r"|[\[({](?::|/{1,2}|://|@|at)[\])}]",  # [:] [/] [//] [://] [@] (at)
     re.IGNORECASE,
 )
@@ -104,7 +105,7 @@ _OPEN_BEFORE_PATH = re.compile(r"(?<=\w)[ \[({]+$")
 _STRICT_OPEN_BEFORE_PATH = re.compile(r"(?<=\w)[\[({]+$")
 _BRACKET_CHARS = frozenset("[](){}")
 _WRAPPED_LABEL = re.compile(r"^[\[(]([A-Za-z][\w\-]+)[\])](?=\.)")
-_DOTLESS_DOT = re.compile(r"(?i:-dot-| +dot +)|(?<=[a-z0-9])DOT(?=[a-z0-9])| +DOT +")
+_DOTLESS_DOT = re.compile(r"(?i:-dot-|(?<! ) ++dot +)|(?<=[a-z0-9])DOT(?=[a-z0-9])|(?<! ) ++DOT +")
 _COMMA_IPV4 = re.compile(r"(\d{1,3}),(\d{1,3}),(\d{1,3}),(\d{1,3})(?=$|:)")
 
 # --- scheme and authority --------------------------------------------------------
