@@ -258,10 +258,17 @@ def test_three_processes_share_one_file(path: Path) -> None:
         assert rows <= 700
         ns = store.namespace("net", Network)
         assert sum(ns.get(f"shared-{i}") is not None for i in range(50)) == 50
-        for w in range(WORKERS):  # the newest writes of each worker survived eviction
-            assert ns.get(f"w{w}-{KEYS - 1}") == Network(
-                cidr=f"10.{w}.{(KEYS - 1) // 256}.{(KEYS - 1) % 256}/32"
-            )
+        # Eviction takes the entries closest to expiry: what survives of each worker
+        # is a run of its newest writes. (Which workers survive at all depends on
+        # how the three processes were scheduled.)
+        survivors = 0
+        for w in range(WORKERS):
+            kept = [i for i in range(KEYS) if ns.get(f"w{w}-{i}") is not None]
+            survivors += len(kept)
+            assert kept == list(range(KEYS - len(kept), KEYS)), (w, kept[:5])
+            for i in kept[-3:]:
+                assert ns.get(f"w{w}-{i}") == Network(cidr=f"10.{w}.{i // 256}.{i % 256}/32")
+        assert survivors > 0
 
 
 def test_a_fresh_file_opened_by_several_processes_at_once(tmp_path: Path) -> None:
