@@ -28,22 +28,12 @@ import pytest
 
 from hostlocate import AsyncLocator, Locator, Verdict
 from tests.netlab import DnsLab
-from tests.rdaplab import RdapLab
+from tests.rdaplab import NO_RATE_LIMITS, RdapLab
 
 pytestmark = pytest.mark.integration
 
 THREADS = 8
 TASKS = 8
-LAB_RATES: dict[str, Any] = {
-    "rate_limits": {
-        "*": 1000.0,
-        "ripe": 1000.0,
-        "arin": 1000.0,
-        "apnic": 1000.0,
-        "lacnic": 1000.0,
-        "afrinic": 1000.0,
-    }
-}
 
 INPUTS = [
     "hxxps://www.brand-shop[.]com/a?q=1",
@@ -109,7 +99,11 @@ def slow_lab(dns_lab: DnsLab, rdap_lab: RdapLab) -> Iterator[tuple[str, RdapLab]
 
 
 def options(rdap_lab: RdapLab) -> dict[str, Any]:
-    return {"rdap_bootstrap": rdap_lab.bootstrap_dir, "rdap_options": LAB_RATES, "timeout": 10.0}
+    return {
+        "rdap_bootstrap": rdap_lab.bootstrap_dir,
+        "rdap_options": NO_RATE_LIMITS,
+        "timeout": 10.0,
+    }
 
 
 @pytest.fixture(scope="module")

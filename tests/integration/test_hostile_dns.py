@@ -22,14 +22,12 @@ import pytest
 from hostlocate import AsyncLocator, Locator, Verdict
 from hostlocate.sources.dns import DEFAULT_MAX_ADDRESSES, DEFAULT_MAX_CNAMES
 from tests.netlab import DnsLab
-from tests.rdaplab import RdapLab
+from tests.rdaplab import NO_RATE_LIMITS, RdapLab
 
 pytestmark = pytest.mark.integration
 
 MARGIN = 0.5
 """Seconds a verdict may take beyond its budget: scheduling, not waiting."""
-
-LAB_RATES: dict[str, Any] = {"rate_limits": {"*": 1000.0}}
 
 
 @pytest.fixture
@@ -43,7 +41,7 @@ def locate(
     nameservers: Sequence[str], rdap_lab: RdapLab, url: str, *, timeout: float = 5.0, **options: Any
 ) -> tuple[Verdict, float]:
     """One verdict from a fresh locator, and the seconds it took."""
-    options.setdefault("rdap_options", LAB_RATES)
+    options.setdefault("rdap_options", NO_RATE_LIMITS)
     with Locator(
         list(nameservers), rdap_bootstrap=rdap_lab.bootstrap_dir, timeout=timeout, **options
     ) as loc:

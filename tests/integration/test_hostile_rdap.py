@@ -22,23 +22,12 @@ from hostlocate import Locator, Verdict
 from hostlocate.sources._rdap_policy import ServicePolicy
 from hostlocate.sources.bootstrap import FALLBACK_SERVICE, RIR_SERVICES, Bootstrap
 from tests.netlab import DnsLab
-from tests.rdaplab import RdapLab
+from tests.rdaplab import NO_RATE_LIMITS, RdapLab
 
 pytestmark = pytest.mark.integration
 
 MARGIN = 0.5
 """Seconds a verdict may take beyond its budget: scheduling, not waiting."""
-
-LAB_RATES: dict[str, Any] = {
-    "rate_limits": {
-        "*": 1000.0,
-        "ripe": 1000.0,
-        "arin": 1000.0,
-        "apnic": 1000.0,
-        "lacnic": 1000.0,
-        "afrinic": 1000.0,
-    }
-}
 
 
 @pytest.fixture
@@ -62,7 +51,7 @@ def locate(
         [dns_lab.resolver],
         rdap_bootstrap=rdap_lab.bootstrap_dir,
         timeout=timeout,
-        rdap_options={**LAB_RATES, **(rdap_options or {})},
+        rdap_options={**NO_RATE_LIMITS, **(rdap_options or {})},
         **options,
     ) as loc:
         started = time.monotonic()

@@ -19,26 +19,13 @@ from hostlocate import AsyncLocator, Locator, Verdict
 from hostlocate.cli import main
 from hostlocate.store import SqliteStore
 from tests.netlab import DnsLab
-from tests.rdaplab import RdapLab
+from tests.rdaplab import NO_RATE_LIMITS, RdapLab
 
 pytestmark = pytest.mark.integration
 
-# The lab's registries answer as fast as loopback allows; the published per-registry
-# budgets would only make the suite wait.
-LAB_RATES: dict[str, Any] = {
-    "rate_limits": {
-        "*": 1000.0,
-        "ripe": 1000.0,
-        "arin": 1000.0,
-        "apnic": 1000.0,
-        "lacnic": 1000.0,
-        "afrinic": 1000.0,
-    }
-}
-
 
 def make(dns_lab: DnsLab, rdap_lab: RdapLab, **options: Any) -> Locator:
-    options.setdefault("rdap_options", LAB_RATES)
+    options.setdefault("rdap_options", NO_RATE_LIMITS)
     return Locator([dns_lab.resolver], rdap_bootstrap=rdap_lab.bootstrap_dir, **options)
 
 
@@ -310,7 +297,7 @@ def test_async_locator_gives_the_same_verdicts(
 
     async def run() -> list[Verdict]:
         async with AsyncLocator(
-            [dns_lab.resolver], rdap_bootstrap=rdap_lab.bootstrap_dir, rdap_options=LAB_RATES
+            [dns_lab.resolver], rdap_bootstrap=rdap_lab.bootstrap_dir, rdap_options=NO_RATE_LIMITS
         ) as aloc:
             single = [await aloc.locate(u) for u in inputs[:2]]
             many = [v async for v in aloc.locate_many(inputs, concurrency=3)]

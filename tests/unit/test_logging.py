@@ -34,22 +34,12 @@ from hostlocate._log import ROOT, get_logger, input_ref
 from hostlocate.cli import main
 from hostlocate.store import SqliteStore
 from tests.netlab import DnsLab
-from tests.rdaplab import RdapLab
+from tests.rdaplab import NO_RATE_LIMITS, RdapLab
 
 REPO = Path(__file__).resolve().parents[2]
 MARK = "q7Zmark"
 """In every path, query and fragment below: a record holding it leaked a URL."""
 
-LAB_RATES: dict[str, Any] = {
-    "rate_limits": {
-        "*": 1000.0,
-        "ripe": 1000.0,
-        "arin": 1000.0,
-        "apnic": 1000.0,
-        "lacnic": 1000.0,
-        "afrinic": 1000.0,
-    }
-}
 
 LAB_URLS = [
     f"https://www.brand-shop.com/{MARK}/a?token={MARK}#{MARK}",
@@ -132,7 +122,7 @@ def test_locating_on_the_test_internet_logs_no_url_above_debug(
         Locator(
             [dns_lab.resolver],
             rdap_bootstrap=lab.bootstrap_dir,
-            rdap_options=LAB_RATES,
+            rdap_options=NO_RATE_LIMITS,
             cache=store,
         ) as loc,
     ):
@@ -153,7 +143,7 @@ def test_the_batch_command_logs_and_prints_no_url(
     urls = LAB_URLS + LOCAL_URLS
     source = tmp_path / "reports.txt"
     source.write_text("\n".join(u.replace("\n", " ") for u in urls) + "\n", encoding="utf-8")
-    rates = [arg for r in LAB_RATES["rate_limits"] for arg in ("--rdap-rate", f"{r}=1000")]
+    rates = [arg for r in NO_RATE_LIMITS["rate_limits"] for arg in ("--rdap-rate", f"{r}=1000")]
     code = main(
         [
             "batch",
@@ -301,7 +291,7 @@ def test_only_the_given_resolvers_and_registry_services_are_contacted(
     setup = {
         "resolver": dns_lab.resolver,
         "bootstrap": str(lab.bootstrap_dir),
-        "registries": list(LAB_RATES["rate_limits"]),
+        "registries": list(NO_RATE_LIMITS["rate_limits"]),
         "urls": urls,
     }
     at_import, events, statuses = _audited(json.dumps(setup))
@@ -331,7 +321,7 @@ def test_the_persistent_cache_holds_host_names_never_paths(
         Locator(
             [dns_lab.resolver],
             rdap_bootstrap=lab.bootstrap_dir,
-            rdap_options=LAB_RATES,
+            rdap_options=NO_RATE_LIMITS,
             cache=store,
         ) as loc,
     ):
