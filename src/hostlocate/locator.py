@@ -328,18 +328,7 @@ class AsyncLocator:
             if len(self._cores) >= self._address_cache_size:
                 self._cores.clear()
             self._cores[key] = core
-        return self._finish(
-            text,
-            status=core.status,
-            error=core.error,
-            url=url,
-            dns=dns_result,
-            addresses=core.facts,
-            cname_providers=core.cname_providers,
-            jurisdiction=core.jurisdiction,
-            routing=core.routing,
-            started=started,
-        )
+        return self._from_core(text, url, dns_result, core, started)
 
     async def _locate(
         self, text: str, url: ReportedURL, started: float, deadline: float
@@ -398,13 +387,23 @@ class AsyncLocator:
         started: float,
     ) -> Verdict:
         core = self._decide(dns_result, facts, registrar, (), None)
+        return self._from_core(text, url, dns_result, core, started)
+
+    def _from_core(
+        self,
+        text: str,
+        url: ReportedURL,
+        dns_result: DNSResult | None,
+        core: _Core,
+        started: float,
+    ) -> Verdict:
         return self._finish(
             text,
             status=core.status,
             error=core.error,
             url=url,
             dns=dns_result,
-            addresses=facts,
+            addresses=core.facts,
             cname_providers=core.cname_providers,
             jurisdiction=core.jurisdiction,
             routing=core.routing,
