@@ -971,10 +971,16 @@ def main(argv: list[str] | None = None) -> None:
         child_main(argv)
         return
     args = parse_args(argv)
+    from tests.netlab import LabUnavailable as DnsLabUnavailable
+    from tests.rdaplab import LabUnavailable as RdapLabUnavailable
+
     work = Path(tempfile.mkdtemp(prefix="bench-batch-"))
     try:
         bench = Bench(args, work)
-        bench.run()
+        try:
+            bench.run()
+        except (DnsLabUnavailable, RdapLabUnavailable) as exc:
+            raise SystemExit(f"bench_batch: the loopback lab cannot start: {exc}") from None
         data = report(bench)
         if args.json:
             Path(args.json).write_text(json.dumps(data, indent=2, default=str) + "\n")
