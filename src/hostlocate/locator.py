@@ -16,7 +16,14 @@ import math
 import os
 import threading
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import (
+    AsyncIterable,
+    AsyncIterator,
+    Callable,
+    Iterable,
+    Iterator,
+    Sequence,
+)
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -87,7 +94,7 @@ class AsyncLocator:
         query_timeout: float | None = None,
         registrar: bool = True,
         dns_cache_size: int = 65_536,
-        address_cache_size: int = 262_144,
+        address_cache_size: int = 131_072,
         rdap_options: dict[str, Any] | None = None,
         cache: SqliteStore | None = None,
         data_dir: str | os.PathLike[str] | None = None,
@@ -131,6 +138,7 @@ class AsyncLocator:
         self._sources = self._collect_sources()
         self._version = _version()
         self._cores: dict[tuple[str, str | None], _Core] = {}
+        self._core_cache_size = max(1024, address_cache_size // 4)
         self._closed = False
 
     # -- public surface -----------------------------------------------------------
@@ -142,13 +150,16 @@ class AsyncLocator:
 
     async def locate(self, url: str) -> Verdict:
         """One verdict for one reported URL; never raises for bad input or remote faults."""
-        started = time.perf_counter()
+        return await self._looked_up(url, None, time.perf_counter())
+
+    async def _looked_up(self, url: str, parsed: ReportedURL | None, started: float) -> Verdict:
         try:
-            parsed = self._parse(url)
-            verdict = self._locate_cached(url, parsed, started)
-            if verdict is None:
-                verdict = await self._locate(url, parsed, started, time.monotonic() + self.timeout)
-            return verdict
+            if parsed is None:
+                parsed = self._parse(url)
+                verdict = self._locate_cached(url, parsed, started)
+                if verdict is not None:
+                    return verdict
+            return await self._locate(url, parsed, started, time.monotonic() + self.timeout)
         except InvalidURLError as exc:
             return self._invalid(url, exc.code.value, exc.message, started)
         except DataError as exc:
@@ -174,9 +185,9 @@ class AsyncLocator:
         room = asyncio.Semaphore(max(4 * concurrency, 1024))
         changed = asyncio.Event()
 
-        async def looked_up(url: str) -> Verdict:
+        async def looked_up(url: str, parsed: ReportedURL, started: float) -> Verdict:
             try:
-                return await self.locate(url)
+                return await self._looked_up(url, parsed, started)
             finally:
                 slots.release()
 
@@ -184,12 +195,13 @@ class AsyncLocator:
             try:
                 async for url in _aiter(urls):
                     await room.acquire()
-                    ready = self._try_cached(url)
-                    if ready is None:
-                        await slots.acquire()
-                        window.append(asyncio.ensure_future(looked_up(url)))
-                    else:
+                    started = time.perf_counter()
+                    ready = self._try_cached(url, started)
+                    if isinstance(ready, Verdict):
                         window.append(ready)
+                    else:
+                        await slots.acquire()
+                        window.append(asyncio.ensure_future(looked_up(url, ready, started)))
                     changed.set()
             finally:
                 changed.set()
@@ -247,12 +259,12 @@ class AsyncLocator:
 
     # -- the pipeline ------------------------------------------------------------------
 
-    def _try_cached(self, text: str) -> Verdict | None:
-        """The verdict when no look-up is needed (bad input, special names, warm caches)."""
-        started = time.perf_counter()
+    def _try_cached(self, text: str, started: float) -> Verdict | ReportedURL:
+        """The verdict when no look-up is needed (bad input, special names, warm caches),
+        else the parsed URL to look up."""
         try:
             parsed = self._parse(text)
-            return self._locate_cached(text, parsed, started)
+            return self._locate_cached(text, parsed, started) or parsed
         except InvalidURLError as exc:
             return self._invalid(text, exc.code.value, exc.message, started)
         except DataError as exc:
@@ -325,7 +337,7 @@ class AsyncLocator:
             )
             registrar = _registrar_notice(info) if info is not None else None
             core = self._decide(dns_result, facts, registrar, tuple(owners), info)
-            if len(self._cores) >= self._address_cache_size:
+            if len(self._cores) >= self._core_cache_size:
                 self._cores.clear()
             self._cores[key] = core
         return self._from_core(text, url, dns_result, core, started)
@@ -651,13 +663,19 @@ class Locator:
         return verdict
 
     def locate_many(
-        self, urls: Iterable[str], *, concurrency: int = DEFAULT_CONCURRENCY
+        self,
+        urls: Iterable[str],
+        *,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        on_wait: Callable[[], None] | None = None,
     ) -> Iterator[Verdict]:
         """One verdict per input, in input order, streaming with bounded concurrency.
 
         The inputs are read on a thread of their own, so a slow source (a pipe)
         never stalls look-ups already under way; verdicts come back in batches of
         whatever is ready, so a warm cache costs no thread hop per record.
+        ``on_wait`` is called, in the caller's thread, each time no verdict is
+        ready yet: the moment to flush what was written so far.
         """
         if concurrency < 1:
             raise ConfigError("concurrency must be at least 1")
@@ -668,7 +686,7 @@ class Locator:
         reader.start()
         try:
             while True:
-                chunk = out.take()
+                chunk = out.take(on_wait)
                 if not chunk:
                     break
                 yield from chunk
@@ -855,7 +873,9 @@ class _Drain:
                 self._done = True
                 self._cond.notify()
 
-    def take(self) -> list[Verdict]:
+    def take(self, on_wait: Callable[[], None] | None = None) -> list[Verdict]:
+        if on_wait is not None and not self._items and not self._done:
+            on_wait()
         with self._cond:
             while not self._items and not self._done:
                 self._cond.wait()

@@ -642,6 +642,8 @@ def exceeds_dns_limits(host: str) -> bool:
     The WHATWG parser does not check lengths, so :func:`parse_reported_url`
     accepts such hosts as a browser would; the resolver should not query them.
     """
+    if len(host) <= 63:
+        return False
     name = host[:-1] if host.endswith(".") else host
     return len(name) > 253 or any(len(label) > 63 for label in name.split("."))
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -452,7 +453,13 @@ class BrokenLocator:
             raise RuntimeError("boom")
         return invalid_verdict(url)
 
-    def locate_many(self, urls: Iterable[str], *, concurrency: int = 64) -> Iterator[Verdict]:
+    def locate_many(
+        self,
+        urls: Iterable[str],
+        *,
+        concurrency: int = 64,
+        on_wait: Callable[[], None] | None = None,
+    ) -> Iterator[Verdict]:
         self.calls += 1
         window: list[str] = []
         for i, url in enumerate(urls):
@@ -484,3 +491,18 @@ def test_an_input_error_ends_the_stream_and_is_reported() -> None:
     stream = batch._verdicts(BrokenLocator(10**9), records(), 8)  # type: ignore[arg-type]
     with pytest.raises(batch.InputError, match="disk gone"):
         list(stream)
+
+
+def test_sink_batches_fast_verdicts_and_writes_slow_ones_at_once() -> None:
+    out = io.BytesIO()
+    sink = batch._Sink(out)
+    time.sleep(batch._Sink.GAP * 2)
+    sink.write(b"first\n")  # after a pause: written at once
+    assert out.getvalue() == b"first\n"
+    for i in range(100):  # a burst: held
+        sink.write(b"r%d\n" % i)
+    assert len(out.getvalue()) < len(b"first\n") + 100 * 3
+    sink.flush()
+    assert out.getvalue() == b"first\n" + b"".join(b"r%d\n" % i for i in range(100))
+    sink.flush()  # nothing held: nothing written
+    assert out.getvalue().count(b"\n") == 101

@@ -124,12 +124,17 @@ class DnsClient:
         if query_timeout <= 0:
             raise ConfigError("query_timeout must be positive")
         self.query_timeout = query_timeout
+        self._names: tuple[str, ...] | None = None
         self.max_cnames = max_cnames
         self.max_addresses = max_addresses
 
     @property
     def resolver_names(self) -> tuple[str, ...]:
-        return tuple(str(ns) for ns in self.nameservers)
+        """The resolvers, as ``host:port`` (named in every verdict's provenance)."""
+        names = self._names
+        if names is None or len(names) != len(self.nameservers):
+            names = self._names = tuple(str(ns) for ns in self.nameservers)
+        return names
 
     async def resolve(self, host: str, *, deadline: float) -> DNSResult:
         """A and AAAA for ``host`` (ASCII), with the CNAME chain, before ``deadline``.
