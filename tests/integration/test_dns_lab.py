@@ -31,7 +31,13 @@ from tests.netlab import (
     split_address,
     start_dns_lab,
 )
-from tests.netlab.zones import BULK_NETWORK_COUNT, CHAIN_LENGTH, HOSTED_ZONES, name_servers
+from tests.netlab.zones import (
+    BULK_NETWORK_COUNT,
+    CHAIN_LENGTH,
+    HOSTED_ZONES,
+    bulk_asn,
+    name_servers,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -290,6 +296,21 @@ def test_bulk_names_resolve_to_their_mapped_address(dns_lab: DnsLab) -> None:
         assert [rd.address for rd in answer] == [bulk_address(i)]
     past_the_set = resolver.resolve(f"x{uuid.uuid4().hex}.bulk.bench-lab.com", "A")
     assert [rd.address for rd in past_the_set] == [bulk_address(0)]
+
+
+def test_cymru_zone_answers_origin_and_as_queries_for_bulk_networks(dns_lab: DnsLab) -> None:
+    # What a naive pipeline (ipwhois with asn_methods=["dns"]) asks, kept on loopback.
+    resolver = _resolver(dns_lab.resolver)
+    for i in (0, 1, 299, 4999):
+        a, b, c, d = bulk_address(i).split(".")
+        k = i % BULK_NETWORK_COUNT
+        (origin,) = resolver.resolve(f"{d}.{c}.{b}.{a}.origin.asn.cymru.com", "TXT")
+        fields = [f.strip() for f in b"".join(origin.strings).decode().split("|")]
+        assert fields[:4] == [str(bulk_asn(k)), bulk_network(k), "NL", "ripencc"]
+        (asn,) = resolver.resolve(f"AS{bulk_asn(k)}.asn.cymru.com", "TXT")
+        assert b"".join(asn.strings).decode().startswith(f"{bulk_asn(k)} | NL | ripencc")
+    with pytest.raises(dns.resolver.NXDOMAIN):
+        resolver.resolve("1.0.0.10.origin.asn.cymru.com", "TXT")
 
 
 def test_authoritative_does_not_rate_limit_loopback_bursts(dns_lab: DnsLab) -> None:
