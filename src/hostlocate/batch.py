@@ -323,34 +323,30 @@ class CsvWriter:
 
 
 class _Sink:
-    """Verdicts to the operating system: in batches while they come fast, at once when slow.
+    """Verdicts to the operating system in batches, and at once whenever the locator pauses.
 
     A warm run makes a verdict every few microseconds, and a write per record
-    would cost more than the verdict; whatever is held is written as soon as the
-    locator has nothing ready (``flush`` is its ``on_wait``), and a record that
-    comes after a pause is written at once. A kill loses only what is not yet
+    would cost more than the verdict. What is held is written when it reaches
+    :attr:`SIZE`, after :attr:`EVERY` seconds, and as soon as the locator has
+    had nothing for a moment (``flush`` is its ``on_wait``): a slow input still
+    sees each verdict written promptly. A kill loses only what is not yet
     written, which ``--resume`` then does again.
     """
 
-    GAP = 0.002
-    """Seconds between two verdicts past which the stream counts as slow."""
-    EVERY = 0.05
-    """Longest time a verdict waits in memory while the stream is fast."""
-    SIZE = 1 << 16
+    EVERY = 0.1
+    """Longest time a verdict waits in memory while verdicts keep coming."""
+    SIZE = 1 << 18
 
     def __init__(self, out: BinaryIO) -> None:
         self._out = out
         self._parts: list[bytes] = []
         self._size = 0
-        self._last_write = self._last_flush = time.perf_counter()
+        self._last_flush = time.perf_counter()
 
     def write(self, data: bytes) -> None:
-        now = time.perf_counter()
         self._parts.append(data)
         self._size += len(data)
-        slow = now - self._last_write > self.GAP
-        self._last_write = now
-        if slow or self._size >= self.SIZE or now - self._last_flush >= self.EVERY:
+        if self._size >= self.SIZE or time.perf_counter() - self._last_flush >= self.EVERY:
             self.flush()
 
     def flush(self) -> None:

@@ -674,8 +674,8 @@ class Locator:
         The inputs are read on a thread of their own, so a slow source (a pipe)
         never stalls look-ups already under way; verdicts come back in batches of
         whatever is ready, so a warm cache costs no thread hop per record.
-        ``on_wait`` is called, in the caller's thread, each time no verdict is
-        ready yet: the moment to flush what was written so far.
+        ``on_wait`` is called, in the caller's thread, when no verdict has come
+        for a moment (20 ms): the moment to flush what was written so far.
         """
         if concurrency < 1:
             raise ConfigError("concurrency must be at least 1")
@@ -846,6 +846,9 @@ class _Feed:
 class _Drain:
     """Verdicts made on the event loop, taken in batches by the caller's thread."""
 
+    PAUSE = 0.02
+    """Seconds without a verdict after which the caller's ``on_wait`` runs."""
+
     def __init__(self, loop: asyncio.AbstractEventLoop, capacity: int) -> None:
         self._loop = loop
         self._capacity = capacity
@@ -874,9 +877,17 @@ class _Drain:
                 self._cond.notify()
 
     def take(self, on_wait: Callable[[], None] | None = None) -> list[Verdict]:
-        if on_wait is not None and not self._items and not self._done:
-            on_wait()
         with self._cond:
+            if on_wait is not None and not self._items and not self._done:
+                # Only a real pause calls on_wait: a warm run that briefly drains
+                # the queue should not pay for a flush each time.
+                self._cond.wait(self.PAUSE)
+                if not self._items and not self._done:
+                    self._cond.release()
+                    try:
+                        on_wait()
+                    finally:
+                        self._cond.acquire()
             while not self._items and not self._done:
                 self._cond.wait()
             if len(self._items) < 64 and not self._done:

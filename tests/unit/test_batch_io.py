@@ -493,16 +493,18 @@ def test_an_input_error_ends_the_stream_and_is_reported() -> None:
         list(stream)
 
 
-def test_sink_batches_fast_verdicts_and_writes_slow_ones_at_once() -> None:
+def test_sink_holds_verdicts_until_size_time_or_flush() -> None:
     out = io.BytesIO()
     sink = batch._Sink(out)
-    time.sleep(batch._Sink.GAP * 2)
-    sink.write(b"first\n")  # after a pause: written at once
-    assert out.getvalue() == b"first\n"
-    for i in range(100):  # a burst: held
+    for i in range(100):  # a burst: held in memory
         sink.write(b"r%d\n" % i)
-    assert len(out.getvalue()) < len(b"first\n") + 100 * 3
-    sink.flush()
-    assert out.getvalue() == b"first\n" + b"".join(b"r%d\n" % i for i in range(100))
+    assert out.getvalue() == b""
+    sink.flush()  # what the locator's pause (on_wait) calls
+    assert out.getvalue() == b"".join(b"r%d\n" % i for i in range(100))
     sink.flush()  # nothing held: nothing written
-    assert out.getvalue().count(b"\n") == 101
+    big = b"x" * batch._Sink.SIZE
+    sink.write(big)  # past the size: written at once
+    assert out.getvalue().endswith(big)
+    time.sleep(batch._Sink.EVERY)
+    sink.write(b"late\n")  # held longer than EVERY since the last write out: written
+    assert out.getvalue().endswith(b"late\n")
