@@ -7,10 +7,9 @@ under ``CI=true``, where absence is a failure.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import pytest
+from tests._need import absent
 
 CONFORMANCE = Path(__file__).resolve().parents[2].parent / "shared" / "conformance"
 
@@ -19,10 +18,7 @@ def corpus(name: str) -> Path:
     """The corpus file *name*, or skip (fail under CI) when it is not there."""
     path = CONFORMANCE / name
     if not path.is_file():
-        message = f"conformance corpus {name} not found in ../shared/conformance/"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        absent(f"conformance corpus {name} not found in ../shared/conformance/")
     return path
 
 

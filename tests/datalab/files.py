@@ -10,21 +10,18 @@ the range lists come from the repository's own ``data/`` files.
 from __future__ import annotations
 
 import gzip
-import importlib
 import io
 import ipaddress
 import json
-import os
 import tarfile
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import pytest
-
 from hostlocate import _resources
 from hostlocate.datasets import KNOWN_ASNS, KNOWN_COUNTRIES
+from tests import _need
 
 FILLER_NETWORKS = 800
 """Enough distinct records to make a ~20 KB database, over the 16 KiB floor."""
@@ -35,12 +32,7 @@ PROBE = "20.0.0.1"
 
 def mmdb_writer() -> ModuleType:
     """mmdb-writer builds the databases; CI must have it."""
-    try:
-        return importlib.import_module("mmdb_writer")
-    except ImportError:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip("mmdb-writer is not installed (pip install -e .[test])")
+    return _need.mmdb_writer()
 
 
 def _host_network(ip: str) -> str:

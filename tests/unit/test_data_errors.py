@@ -16,7 +16,6 @@ of garbage, a pointer to itself, and a map key that is not UTF-8.
 
 from __future__ import annotations
 
-import importlib
 import io
 import json
 import os
@@ -30,18 +29,14 @@ import pytest
 
 from hostlocate import DataError, Locator
 from hostlocate.store import SqliteStore
+from tests._need import mmdb_writer
 
 MARKER = b"\xab\xcd\xefMaxMind.com"
 NO_DNS = ["127.0.0.1:9"]  # nothing listens there; these tests never get as far as a query
 
 
 def _writer() -> ModuleType:
-    try:
-        return importlib.import_module("mmdb_writer")
-    except ImportError:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip("mmdb-writer is not installed (pip install -e .[test])")
+    return mmdb_writer()
 
 
 def _build(path: Path, records: list[tuple[str, dict[str, Any]]], database_type: str) -> bytes:

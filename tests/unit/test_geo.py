@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -14,16 +12,12 @@ import pytest
 from hostlocate import _resources, geo
 from hostlocate.errors import DataError
 from hostlocate.geo import GeoDatabase, GeoFacts
+from tests._need import mmdb_writer
 
 
 def _writer() -> ModuleType:
     """mmdb-writer builds the small test databases; CI must have it."""
-    try:
-        return importlib.import_module("mmdb_writer")
-    except ImportError:
-        if os.environ.get("CI") == "true":
-            raise
-        pytest.skip("mmdb-writer is not installed (pip install -e .[build-data])")
+    return mmdb_writer()
 
 
 def _build(path: Path, database_type: str, rows: list[tuple[str, dict[str, Any]]]) -> Path:
