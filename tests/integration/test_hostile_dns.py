@@ -14,43 +14,24 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from hostlocate import AsyncLocator, Locator, Verdict
+from hostlocate import AsyncLocator, Verdict
 from hostlocate.sources.dns import DEFAULT_MAX_ADDRESSES, DEFAULT_MAX_CNAMES
+from tests.integration._budget import MARGIN, timed_verdict
 from tests.netlab import DnsLab
-from tests.rdaplab import NO_RATE_LIMITS, RdapLab
+from tests.rdaplab import RdapLab
 
 pytestmark = pytest.mark.integration
 
-MARGIN = 0.5
-"""Seconds a verdict may take beyond its budget: scheduling, not waiting."""
-
-
-@pytest.fixture
-def lab(rdap_lab: RdapLab) -> Iterator[RdapLab]:
-    rdap_lab.reset()
-    yield rdap_lab
-    rdap_lab.reset()
-
 
 def locate(
-    nameservers: Sequence[str], rdap_lab: RdapLab, url: str, *, timeout: float = 5.0, **options: Any
+    nameservers: Sequence[str], rdap_lab: RdapLab, url: str, **options: Any
 ) -> tuple[Verdict, float]:
-    """One verdict from a fresh locator, and the seconds it took."""
-    options.setdefault("rdap_options", NO_RATE_LIMITS)
-    with Locator(
-        list(nameservers), rdap_bootstrap=rdap_lab.bootstrap_dir, timeout=timeout, **options
-    ) as loc:
-        started = time.monotonic()
-        verdict = loc.locate(url)
-        elapsed = time.monotonic() - started
-    assert verdict.input == url
-    assert elapsed < timeout + MARGIN, (elapsed, verdict.to_json())
-    return verdict, elapsed
+    return timed_verdict(nameservers, rdap_lab, url, **options)
 
 
 def code(v: Verdict) -> str | None:

@@ -12,54 +12,23 @@ details (retries, counts) are in tests/integration/test_rdap_client.py.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from hostlocate import Locator, Verdict
+from hostlocate import Verdict
 from hostlocate.sources._rdap_policy import ServicePolicy
 from hostlocate.sources.bootstrap import FALLBACK_SERVICE, RIR_SERVICES, Bootstrap
+from tests.integration._budget import timed_verdict
 from tests.netlab import DnsLab
-from tests.rdaplab import NO_RATE_LIMITS, RdapLab
+from tests.rdaplab import RdapLab
 
 pytestmark = pytest.mark.integration
 
-MARGIN = 0.5
-"""Seconds a verdict may take beyond its budget: scheduling, not waiting."""
 
-
-@pytest.fixture
-def lab(rdap_lab: RdapLab) -> Iterator[RdapLab]:
-    rdap_lab.reset()
-    yield rdap_lab
-    rdap_lab.reset()
-
-
-def locate(
-    dns_lab: DnsLab,
-    rdap_lab: RdapLab,
-    url: str,
-    *,
-    timeout: float = 5.0,
-    rdap_options: dict[str, Any] | None = None,
-    **options: Any,
-) -> tuple[Verdict, float]:
-    """One verdict from a fresh locator (no cache from earlier cases), and its seconds."""
-    with Locator(
-        [dns_lab.resolver],
-        rdap_bootstrap=rdap_lab.bootstrap_dir,
-        timeout=timeout,
-        rdap_options={**NO_RATE_LIMITS, **(rdap_options or {})},
-        **options,
-    ) as loc:
-        started = time.monotonic()
-        verdict = loc.locate(url)
-        elapsed = time.monotonic() - started
-    assert verdict.input == url
-    assert elapsed < timeout + MARGIN, (elapsed, verdict.to_json())
-    return verdict, elapsed
+def locate(dns_lab: DnsLab, rdap_lab: RdapLab, url: str, **options: Any) -> tuple[Verdict, float]:
+    """One verdict from a fresh locator on the DNS lab, within its budget."""
+    return timed_verdict([dns_lab.resolver], rdap_lab, url, **options)
 
 
 def assert_rdap_failed(v: Verdict, country: str, code: str) -> None:
