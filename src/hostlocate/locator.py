@@ -108,6 +108,33 @@ class AsyncLocator:
         )
         self._data = datasets.resolve(data_dir)
         self._geo = self._data.geo_database(geoip_country, geoip_asn)
+        try:
+            self._load(rdap, rdap_bootstrap, rdap_options, registrar)
+        except BaseException:
+            self._geo.close()  # the memory maps of a locator that never came to be
+            raise
+        self._store = cache
+        memory: TTLCache[str, DNSResult] = TTLCache(dns_cache_size)
+        self._dns_cache: Cache[str, DNSResult] = (
+            TieredCache(memory, cache.namespace("dns", DNSResult)) if cache else memory
+        )
+        self._address_cache: collections.OrderedDict[str, AddressFacts] = collections.OrderedDict()
+        self._address_cache_size = address_cache_size
+        self._dns_inflight: dict[str, asyncio.Future[DNSResult]] = {}
+        self._sources = self._collect_sources()
+        self._version = _version()
+        self._cores: dict[tuple[str, str | None], _Core] = {}
+        self._core_cache_size = max(1024, address_cache_size // 4)
+        self._closed = False
+
+    def _load(
+        self,
+        rdap: bool,
+        rdap_bootstrap: str | os.PathLike[str] | None,
+        rdap_options: dict[str, Any] | None,
+        registrar: bool,
+    ) -> None:
+        """The data sets and registration settings; raises DataError on a bad file."""
         self._providers = self._data.provider_table()
         self._hotlines = self._data.hotline_directory()
         self._psl = self._data.public_suffixes()
@@ -127,19 +154,6 @@ class AsyncLocator:
             else None
         )
         self._rdap: RdapClient | None = None
-        self._store = cache
-        memory: TTLCache[str, DNSResult] = TTLCache(dns_cache_size)
-        self._dns_cache: Cache[str, DNSResult] = (
-            TieredCache(memory, cache.namespace("dns", DNSResult)) if cache else memory
-        )
-        self._address_cache: collections.OrderedDict[str, AddressFacts] = collections.OrderedDict()
-        self._address_cache_size = address_cache_size
-        self._dns_inflight: dict[str, asyncio.Future[DNSResult]] = {}
-        self._sources = self._collect_sources()
-        self._version = _version()
-        self._cores: dict[tuple[str, str | None], _Core] = {}
-        self._core_cache_size = max(1024, address_cache_size // 4)
-        self._closed = False
 
     # -- public surface -----------------------------------------------------------
 
