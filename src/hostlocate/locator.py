@@ -49,7 +49,7 @@ from hostlocate.models import (
 )
 from hostlocate.parse import exceeds_dns_limits, parse_reported_url, with_suffixes
 from hostlocate.sources.bootstrap import Bootstrap
-from hostlocate.sources.dns import DnsClient
+from hostlocate.sources.dns import DnsClient, DnsPart
 from hostlocate.sources.rdap import IpOwnership, RdapClient, RegistrarInfo
 from hostlocate.store import SqliteStore, TieredCache
 
@@ -114,13 +114,16 @@ class AsyncLocator:
             self._geo.close()  # the memory maps of a locator that never came to be
             raise
         self._store = cache
-        memory: TTLCache[str, DNSResult] = TTLCache(dns_cache_size)
-        self._dns_cache: Cache[str, DNSResult] = (
-            TieredCache(memory, cache.namespace("dns", DNSResult)) if cache else memory
+        # Keyed "host|A" and "host|AAAA": each answer lives for its own TTL.
+        memory: TTLCache[str, DnsPart] = TTLCache(2 * dns_cache_size)
+        self._dns_cache: Cache[str, DnsPart] = (
+            TieredCache(memory, cache.namespace("dns-part", DnsPart)) if cache else memory
         )
+        self._dns_cache_size = dns_cache_size
+        self._dns_combined: dict[str, tuple[DnsPart, DnsPart, DNSResult]] = {}
         self._address_cache: collections.OrderedDict[str, AddressFacts] = collections.OrderedDict()
         self._address_cache_size = address_cache_size
-        self._dns_inflight: dict[str, asyncio.Future[DNSResult]] = {}
+        self._dns_inflight: dict[str, asyncio.Future[DnsPart]] = {}
         self._sources = self._collect_sources()
         self._version = _version()
         self._cores: dict[tuple[str, str | None], _Core] = {}
@@ -307,7 +310,7 @@ class AsyncLocator:
         if url.is_ip:
             ips: tuple[str, ...] = (url.host,)
         else:
-            dns_result = self._dns_cache.get(url.host)
+            dns_result = self._dns_cached(url.host)
             if dns_result is None:
                 return None
             ips = dns_result.addresses
@@ -478,29 +481,55 @@ class AsyncLocator:
         )
 
     async def _resolve(self, host: str, deadline: float) -> DNSResult:
-        cached = self._dns_cache.get(host)
+        v4, v6 = await asyncio.gather(
+            self._dns_part(host, "A", deadline), self._dns_part(host, "AAAA", deadline)
+        )
+        return self._combined(host, v4, v6)
+
+    def _dns_cached(self, host: str) -> DNSResult | None:
+        """The host's DNS facts when both its A and AAAA answers are cached."""
+        v4 = self._dns_cache.get(host + "|A")
+        if v4 is None:
+            return None
+        v6 = self._dns_cache.get(host + "|AAAA")
+        if v6 is None:
+            return None
+        return self._combined(host, v4, v6)
+
+    def _combined(self, host: str, v4: DnsPart, v6: DnsPart) -> DNSResult:
+        # The same parts give the same object, so that a host's decision is reused.
+        memo = self._dns_combined.get(host)
+        if memo is not None and memo[0] is v4 and memo[1] is v6:
+            return memo[2]
+        result = self._dns.combine(host, v4, v6)
+        if len(self._dns_combined) >= self._dns_cache_size:
+            self._dns_combined.clear()
+        self._dns_combined[host] = (v4, v6, result)
+        return result
+
+    async def _dns_part(self, host: str, rdtype: str, deadline: float) -> DnsPart:
+        key = f"{host}|{rdtype}"
+        cached = self._dns_cache.get(key)
         if cached is not None:
             return cached
-        pending = self._dns_inflight.get(host)
+        pending = self._dns_inflight.get(key)
         if pending is not None:
             shared = await asyncio.shield(pending)
             return msgspec.structs.replace(shared, queries=0)
-        future: asyncio.Future[DNSResult] = asyncio.get_running_loop().create_future()
-        self._dns_inflight[host] = future
+        future: asyncio.Future[DnsPart] = asyncio.get_running_loop().create_future()
+        self._dns_inflight[key] = future
         try:
-            result = await self._dns.resolve(host, deadline=deadline)
+            part = await self._dns.resolve_part(host, rdtype, deadline=deadline)
             # Cached copies made no query of their own.
-            self._dns_cache.put(
-                host, msgspec.structs.replace(result, queries=0), _cache_ttl(result)
-            )
-            future.set_result(result)
-            return result
+            self._dns_cache.put(key, msgspec.structs.replace(part, queries=0), _cache_ttl(part))
+            future.set_result(part)
+            return part
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # mark retrieved: waiters re-raise it themselves
             raise
         finally:
-            del self._dns_inflight[host]
+            del self._dns_inflight[key]
 
     def _static_facts(self, ip: str) -> AddressFacts:
         """Facts from local data only (class, GeoIP, ASN, provider), kept per address."""
@@ -920,13 +949,20 @@ class _Drain:
                 self._loop.call_soon_threadsafe(space.set)
 
 
-def _cache_ttl(result: DNSResult) -> float:
-    ttl = float(result.min_ttl) if result.min_ttl is not None else 0.0
-    if result.addresses:
+def _cache_ttl(part: DnsPart) -> float:
+    """How long one record type's answer is kept: its own TTL, RFC 2308 for negatives."""
+    ttl = float(part.min_ttl) if part.min_ttl is not None else 0.0
+    if part.addresses:
         return min(ttl, MAX_TTL)
-    if result.error in (ErrorCode.NXDOMAIN.value, ErrorCode.NO_ADDRESS.value):
+    if part.error is None or part.error in (ErrorCode.NXDOMAIN.value, ErrorCode.NO_ADDRESS.value):
+        # NXDOMAIN, or NODATA (no error, no address): the negative answer's TTL, capped.
         return min(ttl or NEGATIVE_TTL_CAP, NEGATIVE_TTL_CAP)
-    if result.error in (ErrorCode.SERVFAIL.value, ErrorCode.REFUSED.value):
+    if part.error in (
+        ErrorCode.SERVFAIL.value,
+        ErrorCode.REFUSED.value,
+        ErrorCode.CNAME_LOOP.value,
+        ErrorCode.CNAME_TOO_LONG.value,
+    ):
         return SERVFAIL_TTL
     return 0.0
 

@@ -23,6 +23,7 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 import dns.resolver
+import msgspec
 
 from hostlocate.errors import ConfigError, ErrorCode
 from hostlocate.models import DNSResult
@@ -104,6 +105,22 @@ class _Outcome:
     queries: int = 0
 
 
+class DnsPart(msgspec.Struct, frozen=True, kw_only=True):
+    """One record type's answer for a host: what caches keep, each for its own TTL.
+
+    A host's A and AAAA answers live apart (a 60-second NODATA for AAAA must not
+    cut short a 300-second A record); :func:`combine` makes the verdict's view.
+    """
+
+    rdtype: str
+    rcode: str | None = None
+    error: str | None = None
+    chain: tuple[str, ...] = ()
+    addresses: tuple[str, ...] = ()
+    min_ttl: int | None = None
+    queries: int = 0
+
+
 class DnsClient:
     """Resolves names through the configured recursive resolvers."""
 
@@ -147,6 +164,25 @@ class DnsClient:
             self._resolve_type(host, dns.rdatatype.A, deadline),
             self._resolve_type(host, dns.rdatatype.AAAA, deadline),
         )
+        return _combine(host, v4, v6, self.max_addresses)
+
+    async def resolve_part(self, host: str, rdtype: str, *, deadline: float) -> DnsPart:
+        """One record type (``A`` or ``AAAA``) for ``host``; never raises for DNS faults."""
+        if not self.nameservers:
+            return DnsPart(rdtype=rdtype, chain=(host,), error=ErrorCode.DNS_ERROR.value)
+        o = await self._resolve_type(host, dns.rdatatype.RdataType.make(rdtype), deadline)
+        return DnsPart(
+            rdtype=rdtype,
+            rcode=o.rcode,
+            error=o.error,
+            chain=tuple(o.chain),
+            addresses=tuple(o.addresses),
+            min_ttl=o.min_ttl,
+            queries=o.queries,
+        )
+
+    def combine(self, host: str, v4: DnsPart, v6: DnsPart) -> DNSResult:
+        """The verdict's DNS facts from a host's A and AAAA parts."""
         return _combine(host, v4, v6, self.max_addresses)
 
     async def _resolve_type(
@@ -312,7 +348,9 @@ _ERROR_RANK = {
 }
 
 
-def _combine(host: str, v4: _Outcome, v6: _Outcome, max_addresses: int) -> DNSResult:
+def _combine(
+    host: str, v4: _Outcome | DnsPart, v6: _Outcome | DnsPart, max_addresses: int
+) -> DNSResult:
     """Merge the A and AAAA look-ups into one result for the verdict."""
     chain = v4.chain if len(v4.chain) >= len(v6.chain) else v6.chain
     # Sorted, IPv4 first: resolvers rotate round-robin answers, and the same
