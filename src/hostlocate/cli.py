@@ -1,4 +1,4 @@
-"""The ``hostlocate`` command: parse, locate, schema.
+"""The ``hostlocate`` command: parse, locate, batch, data, schema.
 
 Exit status: 0 when every input produced a verdict (whatever its status),
 2 for a usage error, 1 when the locator could not be built (bad data file).

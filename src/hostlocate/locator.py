@@ -177,12 +177,8 @@ class AsyncLocator:
                 if verdict is not None:
                     return verdict
             return await self._locate(url, parsed, started, time.monotonic() + self.timeout)
-        except InvalidURLError as exc:
-            return self._invalid(url, exc.code.value, exc.message, started)
-        except DataError as exc:
-            return self._data_error(url, exc, started)
-        except Exception as exc:  # a bug must not lose the record
-            return self._internal_error(url, exc, started)
+        except Exception as exc:  # bad input, a damaged data file, or a bug: never a lost record
+            return self._failed(url, exc, started)
 
     async def locate_many(
         self,
@@ -282,12 +278,8 @@ class AsyncLocator:
         try:
             parsed = self._parse(text)
             return self._locate_cached(text, parsed, started) or parsed
-        except InvalidURLError as exc:
-            return self._invalid(text, exc.code.value, exc.message, started)
-        except DataError as exc:
-            return self._data_error(text, exc, started)
-        except Exception as exc:  # a bug must not lose the record
-            return self._internal_error(text, exc, started)
+        except Exception as exc:  # bad input, a damaged data file, or a bug: never a lost record
+            return self._failed(text, exc, started)
 
     def _parse(self, text: str) -> ReportedURL:
         url = parse_reported_url(text)
@@ -302,10 +294,9 @@ class AsyncLocator:
 
     def _locate_cached(self, text: str, url: ReportedURL, started: float) -> Verdict | None:
         """The verdict from local data and caches only, or None where a look-up is needed."""
-        if url.special is not None and not url.is_ip:
-            special = _decide.decide_special(url)
-            if special is not None:
-                return self._special(text, url, special, started)
+        special = _decide.decide_special(url)
+        if special is not None:
+            return self._special(text, url, special, started)
         dns_result: DNSResult | None = None
         if url.is_ip:
             ips: tuple[str, ...] = (url.host,)
@@ -315,10 +306,11 @@ class AsyncLocator:
                 return None
             ips = dns_result.addresses
         rdap = self._rdap if self._rdap_enabled else None
+        local = [self._static_facts(ip) for ip in ips]
         owners: list[IpOwnership | None] = []
-        for ip in ips:
-            if self._rdap_enabled and self._static_facts(ip).public:
-                owner = rdap.peek_ip(ip) if rdap is not None else None
+        for fact in local:
+            if self._rdap_enabled and fact.public:
+                owner = rdap.peek_ip(fact.ip) if rdap is not None else None
                 if owner is None:
                     return None
                 owners.append(owner)
@@ -341,17 +333,7 @@ class AsyncLocator:
             or len(core.owners) != len(owners)
             or any(a is not b for a, b in zip(core.owners, owners, strict=True))
         ):
-            facts = tuple(
-                self._static_facts(ip)
-                if owner is None
-                else msgspec.structs.replace(
-                    self._static_facts(ip),
-                    network=owner.network,
-                    abuse_emails=owner.abuse_emails,
-                    rdap_error=owner.error,
-                )
-                for ip, owner in zip(ips, owners, strict=True)
-            )
+            facts = tuple(_owned(f, o) for f, o in zip(local, owners, strict=True))
             registrar = _registrar_notice(info) if info is not None else None
             core = self._decide(dns_result, facts, registrar, tuple(owners), info)
             if len(self._cores) >= self._core_cache_size:
@@ -569,10 +551,7 @@ class AsyncLocator:
         facts = self._static_facts(ip)
         if not facts.public or not self._rdap_enabled:
             return facts
-        owner = await self._rdap_client().lookup_ip(ip, deadline=deadline)
-        return msgspec.structs.replace(
-            facts, network=owner.network, abuse_emails=owner.abuse_emails, rdap_error=owner.error
-        )
+        return _owned(facts, await self._rdap_client().lookup_ip(ip, deadline=deadline))
 
     async def _registrar_contact(self, domain: str, deadline: float) -> NoticeContact | None:
         info = await self._rdap_client().lookup_domain(domain, deadline=deadline)
@@ -606,35 +585,23 @@ class AsyncLocator:
             sources.pop("rdap_bootstrap", None)
         return sources
 
-    def _data_error(self, text: str, exc: DataError, started: float) -> Verdict:
-        log.warning("data error on %s: %s", _log.input_ref(text), exc.message)
-        # A data file damaged past what opening it checks: the record is not lost,
-        # and the verdict names the file.
+    def _failed(self, text: str, exc: Exception, started: float) -> Verdict:
+        """The verdict of a record whose look-up ended in an exception."""
+        if isinstance(exc, InvalidURLError):
+            status, code, message = _decide.INVALID, exc.code.value, exc.message
+        elif isinstance(exc, DataError):
+            # A data file damaged past what opening it checks: the verdict names it.
+            log.warning("data error on %s: %s", _log.input_ref(text), exc.message)
+            status, code, message = _decide.UNRESOLVED, ErrorCode.DATA.value, exc.message
+        else:
+            # The input itself only at DEBUG: it points at abuse material.
+            ref = _log.input_ref(text)
+            log.warning("internal error on %s: %s: %s", ref, type(exc).__name__, exc)
+            log.debug("internal error on %s: input %r", ref, text, exc_info=exc)
+            status, code = _decide.UNRESOLVED, ErrorCode.INTERNAL.value
+            message = f"internal error: {exc!r}"
         return self._finish(
-            text,
-            status=_decide.UNRESOLVED,
-            error=ErrorInfo(code=ErrorCode.DATA.value, message=exc.message),
-            started=started,
-        )
-
-    def _internal_error(self, text: str, exc: Exception, started: float) -> Verdict:
-        # The input itself only at DEBUG: it points at abuse material.
-        ref = _log.input_ref(text)
-        log.warning("internal error on %s: %s: %s", ref, type(exc).__name__, exc)
-        log.debug("internal error on %s: input %r", ref, text, exc_info=exc)
-        return self._finish(
-            text,
-            status=_decide.UNRESOLVED,
-            error=ErrorInfo(code=ErrorCode.INTERNAL.value, message=f"internal error: {exc!r}"),
-            started=started,
-        )
-
-    def _invalid(self, text: str, code: str, message: str, started: float) -> Verdict:
-        return self._finish(
-            text,
-            status=_decide.INVALID,
-            error=ErrorInfo(code=code, message=message),
-            started=started,
+            text, status=status, error=ErrorInfo(code=code, message=message), started=started
         )
 
     def _finish(
@@ -767,6 +734,15 @@ class Locator:
             coro.close()
             raise RuntimeError("this Locator is closed")
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
+
+
+def _owned(facts: AddressFacts, owner: IpOwnership | None) -> AddressFacts:
+    """An address's local facts with what RDAP says of its holder (if asked)."""
+    if owner is None:
+        return facts
+    return msgspec.structs.replace(
+        facts, network=owner.network, abuse_emails=owner.abuse_emails, rdap_error=owner.error
+    )
 
 
 def _registrar_notice(info: RegistrarInfo) -> NoticeContact | None:

@@ -9,7 +9,6 @@ come back truncated are asked again over TCP.
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
 import time
 from collections.abc import Sequence
@@ -153,21 +152,11 @@ class DnsClient:
             names = self._names = tuple(str(ns) for ns in self.nameservers)
         return names
 
-    async def resolve(self, host: str, *, deadline: float) -> DNSResult:
-        """A and AAAA for ``host`` (ASCII), with the CNAME chain, before ``deadline``.
+    async def resolve_part(self, host: str, rdtype: str, *, deadline: float) -> DnsPart:
+        """One record type (``A`` or ``AAAA``) for ``host`` (ASCII), with its CNAME chain.
 
         ``deadline`` is a ``time.monotonic()`` value. Never raises for DNS faults.
         """
-        if not self.nameservers:
-            return DNSResult(cname_chain=(host,), error=ErrorCode.DNS_ERROR.value)
-        v4, v6 = await asyncio.gather(
-            self._resolve_type(host, dns.rdatatype.A, deadline),
-            self._resolve_type(host, dns.rdatatype.AAAA, deadline),
-        )
-        return _combine(host, v4, v6, self.max_addresses)
-
-    async def resolve_part(self, host: str, rdtype: str, *, deadline: float) -> DnsPart:
-        """One record type (``A`` or ``AAAA``) for ``host``; never raises for DNS faults."""
         if not self.nameservers:
             return DnsPart(rdtype=rdtype, chain=(host,), error=ErrorCode.DNS_ERROR.value)
         o = await self._resolve_type(host, dns.rdatatype.RdataType.make(rdtype), deadline)
