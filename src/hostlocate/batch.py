@@ -969,9 +969,10 @@ def _verdicts(
 ) -> Iterator[tuple[Record, Verdict]]:
     """Each record with its verdict, in order; a locator failure is answered record by record.
 
-    ``pending`` holds the records handed to the locator and not yet answered
-    (at most ``concurrency``): if ``locate_many`` fails, those are located one
-    at a time and a fresh ``locate_many`` takes the rest. Errors reading the
+    ``pending`` holds the records the locator has read and not yet answered (it
+    reads ahead of its look-ups; a failing ``locate_many`` lets go of the input
+    before it raises): if ``locate_many`` fails, those are located one at a
+    time and a fresh ``locate_many`` takes the rest. Errors reading the
     input are not the locator's and end the run.
     """
     pending: collections.deque[Record] = collections.deque()

@@ -691,7 +691,9 @@ class Locator:
             raise ConfigError("concurrency must be at least 1")
         feed = _Feed(self._loop, capacity=max(4 * concurrency, 1024))
         out = _Drain(self._loop, capacity=max(4 * concurrency, 4096))
-        reader = threading.Thread(target=feed.fill, args=(iter(urls),), daemon=True)
+        reader = threading.Thread(
+            target=feed.fill, args=(iter(urls),), name="hostlocate-input", daemon=True
+        )
         pump = self._submit(out.pump(self._async.locate_many(feed, concurrency=concurrency)))
         reader.start()
         try:
@@ -702,6 +704,14 @@ class Locator:
                 yield from chunk
             pump.result()
             feed.reraise()
+        except GeneratorExit:
+            raise  # the caller stopped reading: it does not wait for a blocked input
+        except BaseException:
+            # A failure: wait until the reader has let go of the input, so that a
+            # caller going on with the same iterator never shares it with this thread.
+            feed.stop()
+            reader.join()
+            raise
         finally:
             feed.stop()
             if not pump.done():

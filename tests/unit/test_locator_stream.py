@@ -1,0 +1,39 @@
+"""The sync locator's stream: order, and an input that fails midway.
+
+IP literals and invalid inputs need no DNS: nothing here leaves the process.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from hostlocate import Locator
+
+NO_DNS = ["127.0.0.1:9"]  # never asked: the inputs below need no look-up
+
+
+def test_an_input_failing_midway_raises_after_the_verdicts_before_it() -> None:
+    def urls() -> Iterator[str]:
+        yield "http://193.0.6.139/"
+        yield ""
+        raise OSError("the input went away")
+
+    got: list[str] = []
+    with Locator(NO_DNS, rdap=False) as loc:
+        with pytest.raises(OSError, match="went away"):
+            for verdict in loc.locate_many(urls()):
+                got.append(verdict.status)
+        # The input's reader has let go before the error reached the caller.
+        assert not [t for t in threading.enumerate() if t.name.startswith("hostlocate-input")]
+    assert got == ["located", "invalid"]
+
+
+def test_order_is_kept_for_many_inputs() -> None:
+    inputs = [f"http://193.0.{i % 8}.{1 + i % 250}/{i}" if i % 5 else "" for i in range(3000)]
+    with Locator(NO_DNS, rdap=False) as loc:
+        verdicts = list(loc.locate_many(inputs, concurrency=4))
+    assert [v.input for v in verdicts] == inputs
+    assert [v.status for v in verdicts] == ["invalid" if not u else "located" for u in inputs]
