@@ -89,6 +89,20 @@ def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "hostlocate", "batch", *args]
 
 
+def resume(src: Path, out: Path, tmp_path: Path, timeout: float = 120) -> str:
+    """Run ``batch SRC -o OUT --resume`` to its end; its stderr (the summary)."""
+    done = subprocess.run(
+        command(str(src), "-o", str(out), "--resume", *QUIET),
+        capture_output=True,
+        env=cli_env(tmp_path),
+        cwd=tmp_path,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    return done.stderr.decode()
+
+
 def complete_lines(path: Path) -> int:
     return path.read_bytes().count(b"\n") if path.exists() else 0
 
@@ -355,16 +369,8 @@ def test_killed_while_reading_a_slow_pipe_then_resumed(tmp_path: Path) -> None:
 
     src = tmp_path / "urls.txt"
     write_lines(src, inputs)
-    done = subprocess.run(
-        command(str(src), "-o", str(out), "--resume", *QUIET),
-        capture_output=True,
-        env=cli_env(tmp_path),
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr.decode()
-    assert f"resumed after {len(written)}".encode() in done.stderr
+    err = resume(src, out, tmp_path)
+    assert f"resumed after {len(written)}" in err
     records = read_jsonl(out)
     assert_one_verdict_per_input(records, inputs)
     assert records[: len(written)] == written
@@ -405,16 +411,8 @@ def test_csv_killed_and_resumed_keeps_rows_whole(tmp_path: Path) -> None:
 
     src = tmp_path / "reports.csv"
     src.write_bytes(payload)
-    done = subprocess.run(
-        command(str(src), "-o", str(out), "--resume", *QUIET),
-        capture_output=True,
-        env=cli_env(tmp_path),
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr.decode()
-    assert b"resumed after" in done.stderr
+    err = resume(src, out, tmp_path)
+    assert "resumed after" in err
     with open(out, encoding="utf-8", newline="") as f:
         got = list(csv.DictReader(f))
     assert [{k: r[k] for k in ("id", "url", "note")} for r in got] == rows
@@ -442,15 +440,7 @@ def test_killed_at_an_arbitrary_moment_of_a_large_file_then_resumed(tmp_path: Pa
         proc.wait(timeout=30)
     kept = complete_lines(out)
     assert kept < len(inputs), "the run finished before it was killed: make the input larger"
-    done = subprocess.run(
-        command(str(src), "-o", str(out), "--resume", *QUIET),
-        capture_output=True,
-        env=cli_env(tmp_path),
-        cwd=tmp_path,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr.decode()
+    resume(src, out, tmp_path, timeout=300)
     records = read_jsonl(out)
     assert_one_verdict_per_input(records, inputs)
     statuses = {r["input"]: r["status"] for r in records if r["input"] in EXPECTED}
