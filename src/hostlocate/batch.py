@@ -37,7 +37,6 @@ from typing import IO, TYPE_CHECKING, Any, BinaryIO, TextIO
 
 import msgspec
 
-from hostlocate import serialize
 from hostlocate.errors import ConfigError, DataError, ErrorCode
 from hostlocate.models import ErrorInfo, Routing, Verdict
 
@@ -267,16 +266,29 @@ class JsonLinesWriter:
 
     def __init__(self, out: BinaryIO) -> None:
         self._out = out
+        self._into = msgspec.json.Encoder().encode_into
 
-    def format(self, record: Record, verdict: Verdict) -> bytes:
-        head = b'{"line":%d,' % record.number
+    def format_into(self, buffer: bytearray, record: Record, verdict: Verdict) -> None:
+        """Append the record's line to ``buffer``.
+
+        The verdict is encoded straight into the buffer, not into bytes of its
+        own that are then copied twice (a line is a few kilobytes).
+        """
+        buffer += b'{"line":%d' % record.number
         if record.fields is not None:
             fields: dict[str, Any] = dict(record.fields)
             if record.extra:
                 fields["_extra"] = list(record.extra)
-            head += b'"record":' + json.dumps(fields, ensure_ascii=False).encode() + b","
-        body = serialize.to_json(verdict)
-        return head + body[1:] + b"\n"
+            buffer += b',"record":' + json.dumps(fields, ensure_ascii=False).encode()
+        start = len(buffer)
+        self._into(verdict, buffer, start)
+        buffer[start] = 0x2C  # the verdict's opening brace becomes the comma after the head
+        buffer += b"\n"
+
+    def format(self, record: Record, verdict: Verdict) -> bytes:
+        buffer = bytearray()
+        self.format_into(buffer, record, verdict)
+        return bytes(buffer)
 
     def write(self, record: Record, verdict: Verdict) -> None:
         _write_all(self._out, self.format(record, verdict))
@@ -311,6 +323,9 @@ class CsvWriter:
     def write_header(self) -> None:
         _write_all(self._out, self.header_bytes())
 
+    def format_into(self, buffer: bytearray, record: Record, verdict: Verdict) -> None:
+        buffer += self.format(record, verdict)
+
     def format(self, record: Record, verdict: Verdict) -> bytes:
         if record.fields is None:
             inputs = [record.url]
@@ -326,11 +341,11 @@ class _Sink:
     """Verdicts to the operating system in batches, and at once whenever the locator pauses.
 
     A warm run makes a verdict every few microseconds, and a write per record
-    would cost more than the verdict. What is held is written when it reaches
-    :attr:`SIZE`, after :attr:`EVERY` seconds, and as soon as the locator has
-    had nothing for a moment (``flush`` is its ``on_wait``): a slow input still
-    sees each verdict written promptly. A kill loses only what is not yet
-    written, which ``--resume`` then does again.
+    would cost more than the verdict. Writers append to :attr:`buffer`; what is
+    held is written when it reaches :attr:`SIZE`, after :attr:`EVERY` seconds,
+    and as soon as the locator has had nothing for a moment (``flush`` is its
+    ``on_wait``): a slow input still sees each verdict written promptly. A kill
+    loses only what is not yet written, which ``--resume`` then does again.
     """
 
     EVERY = 0.1
@@ -339,26 +354,26 @@ class _Sink:
 
     def __init__(self, out: BinaryIO) -> None:
         self._out = out
-        self._parts: list[bytes] = []
-        self._size = 0
+        self.buffer = bytearray()
         self._last_flush = time.perf_counter()
 
     def write(self, data: bytes) -> None:
-        self._parts.append(data)
-        self._size += len(data)
-        if self._size >= self.SIZE or time.perf_counter() - self._last_flush >= self.EVERY:
+        self.buffer += data
+        self.added()
+
+    def added(self) -> None:
+        """What was appended to :attr:`buffer` is complete: write it out if it is time."""
+        if len(self.buffer) >= self.SIZE or time.perf_counter() - self._last_flush >= self.EVERY:
             self.flush()
 
     def flush(self) -> None:
-        if self._parts:
-            data = b"".join(self._parts)
-            self._parts.clear()
-            self._size = 0
+        if self.buffer:
+            data, self.buffer = self.buffer, bytearray()
             _write_all(self._out, data)
         self._last_flush = time.perf_counter()
 
 
-def _write_all(out: BinaryIO, data: bytes) -> None:
+def _write_all(out: BinaryIO, data: bytes | bytearray) -> None:
     """One record to the operating system now: a kill after this loses nothing of it."""
     view = memoryview(data)
     while view:
@@ -825,7 +840,7 @@ class _Job:
                 try:
                     verdicts = _verdicts(locator, records, opts.concurrency, sink.flush)
                     for record, verdict in verdicts:
-                        self._emit(sink, writer, record, verdict)
+                        self.summary.add(emit(sink, writer, record, verdict))
                         if bar is not None:
                             bar.update(1)
                 finally:
@@ -899,18 +914,6 @@ class _Job:
             mininterval=0.25,
         )
 
-    def _emit(
-        self, out: _Sink, writer: JsonLinesWriter | CsvWriter, record: Record, verdict: Verdict
-    ) -> None:
-        try:
-            data = writer.format(record, verdict)
-        except (ValueError, TypeError, msgspec.MsgspecError) as exc:  # never lose the record
-            record = _clean(record)
-            verdict = internal_verdict(record.url, f"the verdict could not be written: {exc!r}")
-            data = writer.format(record, verdict)
-        out.write(data)
-        self.summary.add(verdict)
-
     def _report(self, locator: Locator, elapsed: float, interrupted: bool) -> None:
         try:
             stats = locator.stats()
@@ -940,6 +943,28 @@ class _Job:
                 )
             except OSError as exc:
                 self.err.write(f"hostlocate batch: cannot write the summary: {exc}\n")
+
+
+def emit(
+    out: _Sink, writer: JsonLinesWriter | CsvWriter, record: Record, verdict: Verdict
+) -> Verdict:
+    """Append the record's line to ``out``; returns the verdict written.
+
+    A verdict that cannot be encoded (text no UTF-8 can hold) is replaced by an
+    ``internal`` one for the cleaned record: the record is never lost, and no
+    torn line is left in the buffer.
+    """
+    buffer = out.buffer
+    start = len(buffer)
+    try:
+        writer.format_into(buffer, record, verdict)
+    except (ValueError, TypeError, msgspec.MsgspecError) as exc:
+        del buffer[start:]
+        record = _clean(record)
+        verdict = internal_verdict(record.url, f"the verdict could not be written: {exc!r}")
+        writer.format_into(buffer, record, verdict)
+    out.added()
+    return verdict
 
 
 def _skip(records: Iterator[Record], point: ResumePoint) -> Iterator[Record]:

@@ -262,6 +262,36 @@ def test_json_lines_put_line_and_record_in_front_and_stay_verdicts() -> None:
     assert serialize.from_json(second) == invalid_verdict()
 
 
+def test_a_json_line_is_the_verdicts_own_json_with_the_head_in_front() -> None:
+    writer = JsonLinesWriter(io.BytesIO())
+    for record, verdict in [
+        (Record(1, "x"), rich_verdict()),
+        (Record(123456789, ""), invalid_verdict()),
+        (Record(2, "a", {"url": "a", "n": "1"}), rich_verdict("a")),
+    ]:
+        head = b'{"line":%d,' % record.number
+        if record.fields is not None:
+            head += b'"record":' + json.dumps(record.fields).encode() + b","
+        assert writer.format(record, verdict) == head + serialize.to_json(verdict)[1:] + b"\n"
+
+
+def test_a_verdict_that_cannot_be_written_is_replaced_not_torn_or_lost() -> None:
+    sink = batch._Sink(io.BytesIO())
+    writer = JsonLinesWriter(io.BytesIO())
+    good = rich_verdict()
+    assert batch.emit(sink, writer, Record(1, good.input), good) is good
+    bad = "http://a.example/\ud800"  # a lone surrogate: no UTF-8 holds it
+    written = batch.emit(sink, writer, Record(2, bad), invalid_verdict(bad))
+    assert written.status == "unresolved"
+    assert written.error is not None and written.error.code == "internal"
+    first, second = bytes(sink.buffer).splitlines()
+    assert serialize.from_json(first) == good
+    line = json.loads(second)
+    assert line["line"] == 2
+    assert line["input"] == "http://a.example/?"
+    assert "could not be written" in line["error"]["message"]
+
+
 def test_csv_output_carries_input_columns_through() -> None:
     out = io.BytesIO()
     writer = CsvWriter(out, ["id", "url", "country", "note"])
@@ -508,3 +538,9 @@ def test_sink_holds_verdicts_until_size_time_or_flush() -> None:
     time.sleep(batch._Sink.EVERY)
     sink.write(b"late\n")  # held longer than EVERY since the last write out: written
     assert out.getvalue().endswith(b"late\n")
+    sink.buffer += b"appended in place\n"  # how writers add to it
+    assert not out.getvalue().endswith(b"place\n")
+    sink.added()
+    time.sleep(batch._Sink.EVERY)
+    sink.added()
+    assert out.getvalue().endswith(b"appended in place\n")
