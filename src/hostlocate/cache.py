@@ -40,6 +40,10 @@ class Cache(Protocol[K_contra, V]):
 
     def get(self, key: K_contra) -> V | None: ...
 
+    def get_with_expiry(self, key: K_contra) -> tuple[V, float] | None:
+        """The value and the ``time.monotonic()`` moment it expires, or None."""
+        ...
+
     def put(self, key: K_contra, value: V, ttl: float) -> None: ...
 
     def clear(self) -> None: ...
@@ -60,6 +64,11 @@ class TTLCache(Generic[K, V]):
         return len(self._data)
 
     def get(self, key: K) -> V | None:
+        found = self.get_with_expiry(key)
+        return None if found is None else found[0]
+
+    def get_with_expiry(self, key: K) -> tuple[V, float] | None:
+        """The value and the clock time it expires at, or None."""
         item = self._data.get(key)
         if item is None:
             self.stats.misses += 1
@@ -71,7 +80,7 @@ class TTLCache(Generic[K, V]):
             return None
         self._data.move_to_end(key)
         self.stats.hits += 1
-        return value
+        return value, expires
 
     def put(self, key: K, value: V, ttl: float) -> None:
         if ttl <= 0:

@@ -119,15 +119,14 @@ class AsyncLocator:
         self._dns_cache: Cache[str, DnsPart] = (
             TieredCache(memory, cache.namespace("dns-part", DnsPart)) if cache else memory
         )
-        self._dns_cache_size = dns_cache_size
-        self._dns_combined: dict[str, tuple[DnsPart, DnsPart, DNSResult]] = {}
         self._address_cache: collections.OrderedDict[str, AddressFacts] = collections.OrderedDict()
         self._address_cache_size = address_cache_size
         self._dns_inflight: dict[str, asyncio.Future[DnsPart]] = {}
         self._sources = self._collect_sources()
         self._version = _version()
-        self._cores: dict[tuple[str, str | None], _Core] = {}
-        self._core_cache_size = max(1024, address_cache_size // 4)
+        self._hosts: dict[str, tuple[float, DNSResult | None, _Core]] = {}
+        """Each host's last decision from cached answers, until the first of them expires."""
+        self._host_memo_size = max(1024, address_cache_size // 4)
         self._closed = False
 
     def _load(
@@ -332,49 +331,58 @@ class AsyncLocator:
         special = _decide.decide_special(url)
         if special is not None:
             return self._special(text, url, special, started)
+        host = url.host
+        # Most records of a batch repeat a host whose evidence is still fresh: reuse
+        # its decision until the first of its answers expires.
+        memo = self._hosts.get(host)
+        if memo is not None:
+            if memo[0] > time.monotonic():
+                return self._from_core(text, url, memo[1], memo[2], started)
+            del self._hosts[host]
+        found = self._evidence_cached(url)
+        if found is None:
+            return None
+        _, dns_result, core = found
+        if len(self._hosts) >= self._host_memo_size:
+            self._hosts.clear()
+        self._hosts[host] = found
+        return self._from_core(text, url, dns_result, core, started)
+
+    def _evidence_cached(self, url: ReportedURL) -> tuple[float, DNSResult | None, _Core] | None:
+        """A host's decision from cached answers, with the moment the first of them expires."""
+        expires = math.inf
         dns_result: DNSResult | None = None
         if url.is_ip:
             ips: tuple[str, ...] = (url.host,)
         else:
-            dns_result = self._dns_cached(url.host)
-            if dns_result is None:
+            dns = self._dns_cached(url.host)
+            if dns is None:
                 return None
+            dns_result, expires = dns
             ips = dns_result.addresses
         rdap = self._rdap if self._rdap_enabled else None
         local = [self._static_facts(ip) for ip in ips]
         owners: list[IpOwnership | None] = []
         for fact in local:
             if self._rdap_enabled and fact.public:
-                owner = rdap.peek_ip(fact.ip) if rdap is not None else None
-                if owner is None:
+                owned = rdap.peek_ip_until(fact.ip) if rdap is not None else None
+                if owned is None:
                     return None
-                owners.append(owner)
+                owners.append(owned[0])
+                expires = min(expires, owned[1])
             else:
                 owners.append(None)
         info: RegistrarInfo | None = None
         domain = self._registrar_domain(url, ips)
         if domain is not None:
-            info = rdap.peek_domain(domain) if rdap is not None else None
-            if info is None:
+            registered = rdap.peek_domain_until(domain) if rdap is not None else None
+            if registered is None:
                 return None
-        # Most records of a batch repeat a host whose evidence has not changed since
-        # its last verdict: reuse that decision rather than make it again.
-        key = (url.host, domain)
-        core = self._cores.get(key)
-        if (
-            core is None
-            or core.dns is not dns_result
-            or core.registrar_info is not info
-            or len(core.owners) != len(owners)
-            or any(a is not b for a, b in zip(core.owners, owners, strict=True))
-        ):
-            facts = tuple(_owned(f, o) for f, o in zip(local, owners, strict=True))
-            registrar = _registrar_notice(info) if info is not None else None
-            core = self._decide(dns_result, facts, registrar, tuple(owners), info)
-            if len(self._cores) >= self._core_cache_size:
-                self._cores.clear()
-            self._cores[key] = core
-        return self._from_core(text, url, dns_result, core, started)
+            info = registered[0]
+            expires = min(expires, registered[1])
+        facts = tuple(_owned(f, o) for f, o in zip(local, owners, strict=True))
+        registrar = _registrar_notice(info) if info is not None else None
+        return expires, dns_result, self._decide(dns_result, facts, registrar)
 
     async def _locate(
         self, text: str, url: ReportedURL, started: float, deadline: float
@@ -432,7 +440,7 @@ class AsyncLocator:
         registrar: NoticeContact | None,
         started: float,
     ) -> Verdict:
-        core = self._decide(dns_result, facts, registrar, (), None)
+        core = self._decide(dns_result, facts, registrar)
         return self._from_core(text, url, dns_result, core, started)
 
     def _from_core(
@@ -461,8 +469,6 @@ class AsyncLocator:
         dns_result: DNSResult | None,
         facts: tuple[AddressFacts, ...],
         registrar: NoticeContact | None,
-        owners: tuple[IpOwnership | None, ...],
-        registrar_info: RegistrarInfo | None,
     ) -> _Core:
         """Decision and routing over the gathered facts: the pure end of the pipeline."""
         cname_providers = self._chain_providers(dns_result.cname_chain if dns_result else ())
@@ -486,9 +492,6 @@ class AsyncLocator:
             registrar=registrar,
         )
         return _Core(
-            dns=dns_result,
-            owners=owners,
-            registrar_info=registrar_info,
             facts=facts,
             cname_providers=cname_providers,
             status=status,
@@ -501,28 +504,18 @@ class AsyncLocator:
         v4, v6 = await asyncio.gather(
             self._dns_part(host, "A", deadline), self._dns_part(host, "AAAA", deadline)
         )
-        return self._combined(host, v4, v6)
+        return self._dns.combine(host, v4, v6)
 
-    def _dns_cached(self, host: str) -> DNSResult | None:
-        """The host's DNS facts when both its A and AAAA answers are cached."""
-        v4 = self._dns_cache.get(host + "|A")
+    def _dns_cached(self, host: str) -> tuple[DNSResult, float] | None:
+        """The host's DNS facts when both its A and AAAA answers are cached, and when
+        the first of them expires."""
+        v4 = self._dns_cache.get_with_expiry(host + "|A")
         if v4 is None:
             return None
-        v6 = self._dns_cache.get(host + "|AAAA")
+        v6 = self._dns_cache.get_with_expiry(host + "|AAAA")
         if v6 is None:
             return None
-        return self._combined(host, v4, v6)
-
-    def _combined(self, host: str, v4: DnsPart, v6: DnsPart) -> DNSResult:
-        # The same parts give the same object, so that a host's decision is reused.
-        memo = self._dns_combined.get(host)
-        if memo is not None and memo[0] is v4 and memo[1] is v6:
-            return memo[2]
-        result = self._dns.combine(host, v4, v6)
-        if len(self._dns_combined) >= self._dns_cache_size:
-            self._dns_combined.clear()
-        self._dns_combined[host] = (v4, v6, result)
-        return result
+        return self._dns.combine(host, v4[0], v6[0]), min(v4[1], v6[1])
 
     async def _dns_part(self, host: str, rdtype: str, deadline: float) -> DnsPart:
         key = f"{host}|{rdtype}"
@@ -803,11 +796,8 @@ def _registrar_notice(info: RegistrarInfo) -> NoticeContact | None:
 
 
 class _Core(NamedTuple):
-    """A host's decision with the evidence objects it was made from."""
+    """A host's decision: the parts of its verdicts that do not change from record to record."""
 
-    dns: DNSResult | None
-    owners: tuple[IpOwnership | None, ...]
-    registrar_info: RegistrarInfo | None
     facts: tuple[AddressFacts, ...]
     cname_providers: tuple[Provider, ...]
     status: str

@@ -454,10 +454,15 @@ class TieredCache(Generic[V]):
         self.stats = CacheStats()
 
     def get(self, key: str) -> V | None:
-        value: V | None = self.front.get(key)
-        if value is not None:
+        found = self.get_with_expiry(key)
+        return None if found is None else found[0]
+
+    def get_with_expiry(self, key: str) -> tuple[V, float] | None:
+        """The value and the ``time.monotonic()`` moment it expires, or None."""
+        front = self.front.get_with_expiry(key)
+        if front is not None:
             self.stats.hits += 1
-            return value
+            return front
         found = self.back.get_with_ttl(key)
         if found is None:
             self.stats.misses += 1
@@ -465,7 +470,7 @@ class TieredCache(Generic[V]):
         value, remaining = found
         self.front.put(key, value, remaining)
         self.stats.hits += 1
-        return value
+        return value, time.monotonic() + remaining
 
     def put(self, key: str, value: V, ttl: float) -> None:
         self.front.put(key, value, ttl)

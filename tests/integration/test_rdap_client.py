@@ -229,6 +229,27 @@ def test_peek_answers_from_cache_only(lab: RdapLab) -> None:
     run(lab, body)
 
 
+def test_peek_says_when_each_cached_answer_expires(lab: RdapLab) -> None:
+    async def body(client: RdapClient) -> None:
+        before = time.monotonic()
+        await client.lookup_ip("193.0.6.139")
+        await client.lookup_ip("45.0.0.1")
+        await client.lookup_domain("cf-site.com")
+        after = time.monotonic()
+        for found, ttl in [
+            (client.peek_ip_until("193.0.7.1"), 600.0),  # a network: the cache lifetime
+            (client.peek_ip_until("193.0.7.1"), 600.0),  # again, from the per-address memo
+            (client.peek_ip_until("45.0.0.1"), 60.0),  # a remembered 404: the negative one
+            (client.peek_domain_until("cf-site.com"), 600.0),
+        ]:
+            assert found is not None
+            assert before + ttl <= found[1] <= after + ttl
+        assert client.peek_ip_until("198.51.100.1") is None
+        assert client.peek_domain_until("other-site.com") is None
+
+    run(lab, body, cache_ttl=600.0, negative_ttl=60.0)
+
+
 def test_concurrent_lookups_in_one_block_share_one_request(lab: RdapLab) -> None:
     lab.latency("ripe", 0.2)
 

@@ -173,6 +173,11 @@ class TtlCache(Generic[K, V]):
 
     def get(self, key: K) -> V | None:
         """The live value for ``key``, or None."""
+        found = self.get_with_expiry(key)
+        return None if found is None else found[0]
+
+    def get_with_expiry(self, key: K) -> tuple[V, float] | None:
+        """The live value for ``key`` and the clock time it expires at, or None."""
         item = self._data.get(key)
         if item is None:
             return None
@@ -180,7 +185,7 @@ class TtlCache(Generic[K, V]):
             del self._data[key]
             return None
         self._data.move_to_end(key)
-        return item[1]
+        return item[1], item[0]
 
     def put(self, key: K, value: V, ttl: float | None = None) -> None:
         """Store ``value``; ``ttl`` overrides the cache's lifetime for this entry."""

@@ -302,9 +302,9 @@ class RdapClient:
                 leader = await _wait(pending, end)
             except TimeoutError:
                 return self._fail(ErrorCode.RDAP_TIMEOUT, "deadline passed while waiting", 0)
-            cached = self._from_cache(address, ip)
-            if cached is not None:
-                return cached
+            found = self._from_cache(address, ip)
+            if found is not None:
+                return found[0]
             if leader.error in _SHARED_ERRORS:
                 self._hits += 1
                 return msgspec.structs.replace(leader, requests=0, from_cache=True)
@@ -335,11 +335,16 @@ class RdapClient:
 
         Never asks a registry: the synchronous fast path for warm batches.
         """
+        found = self.peek_ip_until(ip)
+        return None if found is None else found[0]
+
+    def peek_ip_until(self, ip: str) -> tuple[IpOwnership, float] | None:
+        """:meth:`peek_ip` with the ``time.monotonic()`` moment the answer expires."""
         hot = self._hot.get(ip)
         if hot is not None:
             if hot[0] > time.monotonic():
                 self._hits += 1
-                return hot[1]
+                return hot[1], hot[0]
             del self._hot[ip]
         try:
             address = ipaddress.ip_address(ip)
@@ -349,12 +354,17 @@ class RdapClient:
 
     def peek_domain(self, domain: str) -> RegistrarInfo | None:
         """The cached registrar answer for ``domain``, or None; never asks a registry."""
-        hit = self._domains.get(domain.strip().rstrip(".").lower())
+        found = self.peek_domain_until(domain)
+        return None if found is None else found[0]
+
+    def peek_domain_until(self, domain: str) -> tuple[RegistrarInfo, float] | None:
+        """:meth:`peek_domain` with the ``time.monotonic()`` moment the answer expires."""
+        hit = self._domains.get_with_expiry(domain.strip().rstrip(".").lower())
         if hit is not None:
             self._counts["domain_cache_hits"] += 1
         return hit
 
-    def _from_cache(self, address: _Address, text: str) -> IpOwnership | None:
+    def _from_cache(self, address: _Address, text: str) -> tuple[IpOwnership, float] | None:
         found = self._ranges.get_with_expiry(address)
         if found is not None:
             # Remember the address text itself: parsing it costs more than the range probe.
@@ -362,8 +372,8 @@ class RdapClient:
             if len(self._hot) > self._hot_size:
                 del self._hot[next(iter(self._hot))]
             self._hits += 1
-            return found[0]
-        negative = self._negative.get(address)
+            return found
+        negative = self._negative.get_with_expiry(address)
         if negative is not None:
             self._hits += 1
         return negative
