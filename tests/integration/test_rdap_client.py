@@ -21,7 +21,7 @@ import pytest
 
 from hostlocate.errors import ErrorCode
 from hostlocate.sources.bootstrap import FALLBACK_SERVICE, Bootstrap
-from hostlocate.sources.rdap import IpOwnership, RateLimit, RdapClient
+from hostlocate.sources.rdap import IpOwnership, RateLimit, RdapClient, RegistrarInfo
 from tests.rdaplab import RdapLab
 
 pytestmark = pytest.mark.integration
@@ -276,7 +276,7 @@ def test_concurrent_lookups_in_one_block_but_different_networks(lab: RdapLab) ->
     assert lab.counts() == {"lacnic": 2}
 
 
-def test_a_cancelled_lookup_does_not_fail_those_waiting_on_it(lab: RdapLab) -> None:
+def test_a_cancelled_lookup_goes_on_for_those_waiting_on_it(lab: RdapLab) -> None:
     lab.latency("ripe", 0.5)
 
     async def body(client: RdapClient) -> IpOwnership:
@@ -290,7 +290,49 @@ def test_a_cancelled_lookup_does_not_fail_those_waiting_on_it(lab: RdapLab) -> N
     result = run(lab, body)
     assert result.error is None
     assert result.network is not None and result.network.cidr == "193.14.5.0/24"
-    assert lab.counts() == {"ripe": 2}
+    assert lab.counts() == {"ripe": 1}  # the request under way was not asked again
+
+
+def test_an_answer_after_the_deadline_is_kept_not_asked_again(lab: RdapLab) -> None:
+    lab.latency("ripe", 0.6)
+    lab.latency("verisign", 0.6)
+
+    async def body(client: RdapClient) -> tuple[IpOwnership, RegistrarInfo, float]:
+        started = time.monotonic()
+        late_ip = await client.lookup_ip("193.14.5.1", deadline=started + 0.2)
+        late_domain = await client.lookup_domain("cf-site.com", deadline=time.monotonic() + 0.2)
+        waited = time.monotonic() - started
+        assert client.peek_ip("193.14.5.9") is None  # not here yet
+        await asyncio.sleep(1.0)
+        kept = client.peek_ip("193.14.5.9")
+        assert kept is not None and kept.network is not None
+        assert kept.network.cidr == "193.14.5.0/24"
+        registrar = client.peek_domain("cf-site.com")
+        assert registrar is not None and registrar.error is None
+        again = await client.lookup_ip("193.14.5.200", deadline=time.monotonic() + 0.2)
+        assert again.from_cache and again.requests == 0
+        assert client.stats()["late_answers"] == 2
+        return late_ip, late_domain, waited
+
+    late_ip, late_domain, waited = run(lab, body)
+    assert late_ip.error == ErrorCode.RDAP_TIMEOUT
+    assert late_domain.error == ErrorCode.RDAP_TIMEOUT
+    assert waited < 0.55  # each record waited its own budget only
+    assert lab.counts() == {"ripe": 1, "verisign": 1}
+
+
+def test_closing_the_client_stops_lookups_still_under_way(lab: RdapLab) -> None:
+    lab.latency("ripe", 5.0)
+
+    async def body(client: RdapClient) -> float:
+        late = await client.lookup_ip("193.14.5.1", deadline=time.monotonic() + 0.1)
+        assert late.error == ErrorCode.RDAP_TIMEOUT
+        assert client.stats()["lookups_under_way"] == 1
+        started = time.monotonic()
+        await client.aclose()
+        return time.monotonic() - started
+
+    assert run(lab, body) < 1.0
 
 
 def test_unknown_address_is_not_found_and_remembered(lab: RdapLab) -> None:

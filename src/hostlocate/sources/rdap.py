@@ -22,7 +22,7 @@ import math
 import os
 import time
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Coroutine, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -221,6 +221,8 @@ class RdapClient:
         self._hits = 0
         self._inflight: dict[tuple[int, int], asyncio.Future[IpOwnership]] = {}
         self._domain_inflight: dict[str, asyncio.Future[RegistrarInfo]] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        """Look-ups under way, some past the deadline of the record that started them."""
         self._fetcher: Fetcher | None = None
         self._state: tuple[Fetcher, Bootstrap] | None = None
         self._ready = asyncio.Lock()
@@ -308,17 +310,16 @@ class RdapClient:
             if leader.error in _SHARED_ERRORS:
                 self._hits += 1
                 return msgspec.structs.replace(leader, requests=0, from_cache=True)
-        future: asyncio.Future[IpOwnership] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
-        result = IpOwnership(detail=_CANCELLED)  # what waiters see if this task is cancelled
         try:
-            result = await self._fetch_ip(address, end)
-            return result
-        finally:
-            if self._inflight.get(key) is future:
-                del self._inflight[key]
-            if not future.done():
-                future.set_result(result)
+            return await self._lead(
+                self._inflight,
+                key,
+                self._fetch_ip(address, end),
+                end,
+                IpOwnership(detail=_CANCELLED),
+            )
+        except TimeoutError:
+            return self._fail(ErrorCode.RDAP_TIMEOUT, _LATE, 0)
 
     def _warm_from_store(self) -> None:
         """Networks and registrars a persistent store kept from earlier runs."""
@@ -407,8 +408,11 @@ class RdapClient:
             return self._fail(ErrorCode.RDAP_BAD_RESPONSE, str(exc), tally.requests)
         emails = facts.abuse_emails
         if not emails and facts.abuse_refs and self.max_entity_requests:
+            # An answer that came after its record's deadline is still completed
+            # (and kept), with the time of one more request.
+            follow = max(deadline, time.monotonic() + self.timeout)
             emails = await self._follow_entities(
-                fetcher, facts.abuse_refs, fetched.url, deadline, tally
+                fetcher, facts.abuse_refs, fetched.url, follow, tally
             )
         result = IpOwnership(network=facts.network, abuse_emails=emails, requests=tally.requests)
         holds = facts.version == address.version and facts.start <= int(address) <= facts.end
@@ -490,17 +494,53 @@ class RdapClient:
                 )
             if leader.detail != _CANCELLED:
                 return msgspec.structs.replace(leader, requests=0, from_cache=True)
-        future: asyncio.Future[RegistrarInfo] = asyncio.get_running_loop().create_future()
-        self._domain_inflight[name] = future
-        result = RegistrarInfo(domain=name, detail=_CANCELLED)
         try:
-            result = await self._fetch_domain(name, end)
-            return result
-        finally:
-            if self._domain_inflight.get(name) is future:
-                del self._domain_inflight[name]
-            if not future.done():
-                future.set_result(result)
+            return await self._lead(
+                self._domain_inflight,
+                name,
+                self._fetch_domain(name, end),
+                end,
+                RegistrarInfo(domain=name, detail=_CANCELLED),
+            )
+        except TimeoutError:
+            return self._domain_fail(name, ErrorCode.RDAP_TIMEOUT, _LATE, 0)
+
+    async def _lead(
+        self,
+        inflight: dict[_K, asyncio.Future[_T]],
+        key: _K,
+        fetch: Coroutine[Any, Any, _T],
+        deadline: float,
+        cancelled: _T,
+    ) -> _T:
+        """Run ``fetch`` as the one look-up of ``key`` that others join; wait for it until
+        ``deadline`` (then raise ``TimeoutError``).
+
+        The look-up itself goes on past the deadline of the record that started
+        it, within the request's own timeout: an answer a registry is already
+        sending is cached for the records that come next instead of being thrown
+        away and asked for again (registries count every request).
+        """
+        future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
+        inflight[key] = future
+        task = asyncio.ensure_future(fetch)
+        self._tasks.add(task)
+
+        def finished(done: asyncio.Task[_T]) -> None:
+            self._tasks.discard(done)
+            if inflight.get(key) is future:
+                del inflight[key]
+            if future.done():
+                return
+            if done.cancelled() or done.exception() is not None:
+                future.set_result(cancelled)  # joiners then look up for themselves
+                return
+            if time.monotonic() >= deadline:
+                self._counts["late_answers"] += 1
+            future.set_result(done.result())
+
+        task.add_done_callback(finished)
+        return await _wait(task, deadline)
 
     async def _fetch_domain(self, name: str, deadline: float) -> RegistrarInfo:
         self._counts["domain_cache_misses"] += 1
@@ -562,6 +602,8 @@ class RdapClient:
             "domain_cache_hits": self._counts["domain_cache_hits"],
             "domain_cache_misses": self._counts["domain_cache_misses"],
             "inflight_joins": self._counts["inflight_joins"],
+            "late_answers": self._counts["late_answers"],
+            "lookups_under_way": len(self._tasks),
             "entity_requests": self._counts["entity_requests"],
             "entity_failures": self._counts["entity_failures"],
             "rate_limit_waits": self._limiter.waits,
@@ -573,7 +615,12 @@ class RdapClient:
         }
 
     async def aclose(self) -> None:
-        """Close the HTTP client if this object created it."""
+        """Stop look-ups still under way and close the HTTP client if this object created it."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
         if self._owns_client:
             await self._client.aclose()
 
@@ -600,6 +647,8 @@ def _dedupe(values: Sequence[str]) -> tuple[str, ...]:
 
 
 _T = TypeVar("_T")
+_K = TypeVar("_K")
+_LATE = "deadline passed; the answer is kept for later records when it comes"
 
 
 async def _wait(future: asyncio.Future[_T], deadline: float) -> _T:
