@@ -214,6 +214,7 @@ def test_peek_answers_from_cache_only(lab: RdapLab) -> None:
         assert client.peek_domain("cf-site.com") is None
         assert client.peek_ip("not an address") is None
         assert lab.counts() == {}
+        assert client._made_client is None  # no HTTP client until a request is needed
         await client.lookup_ip("193.0.6.139")
         await client.lookup_domain("cf-site.com")
         await client.lookup_ip("45.0.0.1")

@@ -190,16 +190,8 @@ class RdapClient:
         if bootstrap is None and bootstrap_dir is not None:
             bootstrap = Bootstrap.from_dir(bootstrap_dir)
         self._bootstrap = bootstrap
-        self._owns_client = client is None
-        self._client = client or httpx.AsyncClient(
-            headers={
-                "Accept": "application/rdap+json, application/json;q=0.9",
-                "User-Agent": _user_agent(),
-            },
-            follow_redirects=False,
-            trust_env=False,
-            timeout=timeout,
-        )
+        self._given_client = client
+        self._made_client: httpx.AsyncClient | None = None
         self._limiter = RateLimiter(limits_from(rate_limits))
         self._ranges: RangeCache[IpOwnership] = RangeCache(max_entries=cache_size, ttl=cache_ttl)
         self._negative: TtlCache[_Address, IpOwnership] = TtlCache(
@@ -230,6 +222,24 @@ class RdapClient:
         self._errors: Counter[str] = Counter()
 
     # -- set-up -------------------------------------------------------------------
+
+    @property
+    def _client(self) -> httpx.AsyncClient:
+        """The HTTP client, made at the first request: a run answered from the
+        cache never pays for one (its TLS context costs tens of milliseconds)."""
+        if self._given_client is not None:
+            return self._given_client
+        if self._made_client is None:
+            self._made_client = httpx.AsyncClient(
+                headers={
+                    "Accept": "application/rdap+json, application/json;q=0.9",
+                    "User-Agent": _user_agent(),
+                },
+                follow_redirects=False,
+                trust_env=False,
+                timeout=self.timeout,
+            )
+        return self._made_client
 
     @property
     def bootstrap(self) -> Bootstrap | None:
@@ -621,8 +631,8 @@ class RdapClient:
             task.cancel()
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
-        if self._owns_client:
-            await self._client.aclose()
+        if self._made_client is not None:
+            await self._made_client.aclose()
 
     async def __aenter__(self) -> RdapClient:
         return self
