@@ -47,7 +47,7 @@ from hostlocate.models import (
     SourceInfo,
     Verdict,
 )
-from hostlocate.parse import exceeds_dns_limits, parse_reported_url, with_suffixes
+from hostlocate.parse import exceeds_dns_limits, parse_reported_url
 from hostlocate.sources.bootstrap import Bootstrap
 from hostlocate.sources.dns import DnsClient, DnsPart
 from hostlocate.sources.rdap import IpOwnership, RdapClient, RegistrarInfo
@@ -140,8 +140,8 @@ class AsyncLocator:
         self._providers = self._data.provider_table()
         self._hotlines = self._data.hotline_directory()
         self._psl = self._data.public_suffixes()
-        # The parser reads the bundled list; another list (pinned, or a newer
-        # download) re-derives the PSL fields of each parsed URL.
+        # The parser reads the bundled list unless given another (pinned, or a
+        # newer download).
         bundled_psl = _resources.data_path(psl.SNAPSHOT)
         self._own_psl = None if self._psl.path == bundled_psl else self._psl
         self._rdap_enabled = rdap
@@ -316,9 +316,7 @@ class AsyncLocator:
             return self._failed(text, exc, started)
 
     def _parse(self, text: str) -> ReportedURL:
-        url = parse_reported_url(text)
-        if self._own_psl is not None:
-            url = with_suffixes(url, self._own_psl)
+        url = parse_reported_url(text, suffixes=self._own_psl)
         if not url.is_ip and exceeds_dns_limits(url.host):
             raise InvalidURLError(
                 f"host {url.host[:80]!r}... is longer than DNS allows (253 octets, 63 a label)",

@@ -413,14 +413,14 @@ _NO_SUFFIX = psl.SuffixMatch(None, None, None, None)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
-def _host_facts(host: str, version: int) -> _HostFacts:
+def _host_facts(host: str, version: int, psl_list: psl.PublicSuffixes | None) -> _HostFacts:
     """Per-host work, memoised: batches repeat hosts."""
     if version:
         return _HostFacts(host, _NO_SUFFIX, ipclass.classify_ip(host))
     unicode_host = host
     if "xn--" in host:
         unicode_host = ada_url.idna.decode(host) or host
-    suffixes = psl.match(unicode_host)
+    suffixes = psl.match(unicode_host) if psl_list is None else psl_list.match(unicode_host)
     if unicode_host != host:
         suffixes = psl.SuffixMatch(*(_same_labels(host, part) for part in suffixes))
     return _HostFacts(unicode_host, suffixes, ipclass.classify_host(host))
@@ -478,16 +478,20 @@ def _ada_hostname(handle: object) -> str:
     return str(_ffi.unpack(raw.data, raw.length).decode())
 
 
-def _parse_once(text: str, *, checked: bool = False) -> tuple[ReportedURL, bool]:
+def _parse_once(
+    text: str, psl_list: psl.PublicSuffixes | None, *, checked: bool = False
+) -> tuple[ReportedURL, bool]:
     """One pass of the pipeline; also says whether the text was plain.
 
     *checked*: the caller already knows *text* is not plain as given.
     """
     url, assumed, defanged, plain = _prepare(text, checked=checked)
-    return _build(text, url, assumed, defanged), plain
+    return _build(text, url, assumed, defanged, psl_list), plain
 
 
-def _build(text: str, url: str, assumed: bool, defanged: bool) -> ReportedURL:
+def _build(
+    text: str, url: str, assumed: bool, defanged: bool, psl_list: psl.PublicSuffixes | None
+) -> ReportedURL:
     """Parse the prepared *url* and assemble the record for *text*."""
     parsed = _whatwg(url)
     if parsed is None:
@@ -506,7 +510,7 @@ def _build(text: str, url: str, assumed: bool, defanged: bool) -> ReportedURL:
         host, version = host[1:-1], 6
     elif host[-1].isdigit() and host.count(".") == 3 and host.replace(".", "").isdigit():
         version = 4  # ada serialises IPv4 as a dotted quad; no valid domain looks so
-    facts = _host_facts(host, version)
+    facts = _host_facts(host, version, psl_list)
     suffixes = facts.suffixes
     return ReportedURL(
         input=text,
@@ -527,24 +531,26 @@ def _build(text: str, url: str, assumed: bool, defanged: bool) -> ReportedURL:
     )
 
 
-def parse_reported_url(text: str) -> ReportedURL:
+def parse_reported_url(text: str, *, suffixes: psl.PublicSuffixes | None = None) -> ReportedURL:
     """The URL a browser would open for a reported *text*, with facts about its host.
 
     Pure: no I/O. Raises :class:`~hostlocate.errors.InvalidURLError` (and
     nothing else, for any ``str``) with a stable ``code`` when *text* holds no
-    usable web URL. The normalised URL parses back to itself.
+    usable web URL. The normalised URL parses back to itself. ``suffixes``: the
+    Public Suffix List to read registered domains from (a pinned or newer
+    snapshot); by default the bundled one.
     """
     if not isinstance(text, str):
         raise TypeError(f"expected str, not {type(text).__name__}")
     plain = _plain(text) if text and len(text) <= MAX_INPUT_CHARS else None
     if plain is not None:
-        first = _build(text, plain[0], plain[1], False)
+        first = _build(text, plain[0], plain[1], False, suffixes)
         # Plain ASCII serialises to plain ASCII: a fixed point. A Unicode host
         # may map to characters the rules read (``⑷`` becomes ``(4)``): check.
         if text.isascii() or _plain(first.normalized) is not None:
             return first
     else:
-        first, plain_ = _parse_once(text, checked=True)
+        first, plain_ = _parse_once(text, suffixes, checked=True)
         if plain_:
             return first
     # Refanging the output of the WHATWG serialiser can, rarely, change it
@@ -556,7 +562,7 @@ def parse_reported_url(text: str) -> ReportedURL:
         if _plain(normalized) is not None:  # plain: the URL parser gives it back as is
             break
         try:
-            again, plain_ = _parse_once(normalized)
+            again, plain_ = _parse_once(normalized, suffixes)
         except InvalidURLError as error:
             # A host the URL parser accepts but the refang rules read otherwise
             # (``08(``): no single URL to give, so none is given.
@@ -617,10 +623,10 @@ def _percent_decode(host: str) -> str:
 
 
 def with_suffixes(url: ReportedURL, suffixes: psl.PublicSuffixes) -> ReportedURL:
-    """*url* with its PSL fields taken from another list (a pinned or newer snapshot).
+    """*url*, parsed already, with its PSL fields taken from another list.
 
-    :func:`parse_reported_url` uses the bundled snapshot; a locator reading its
-    data from elsewhere re-derives the four fields here.
+    For a URL at hand; to parse with another list, pass ``suffixes`` to
+    :func:`parse_reported_url`, which gives the same fields.
     """
     if url.is_ip:
         return url

@@ -40,3 +40,25 @@ def test_a_labels_are_kept_in_ascii(tmp_path: Path) -> None:
 def test_ip_literals_are_untouched(tmp_path: Path) -> None:
     url = parse_reported_url("http://193.0.6.139/")
     assert with_suffixes(url, _list(tmp_path, "")) is url
+
+
+def test_parsing_with_another_list_gives_the_same_fields(tmp_path: Path) -> None:
+    other = _list(tmp_path, "shop-platform.com\n")
+    for text in [
+        "hxxp://evil.shop-platform[.]com/x",
+        "http://bücher.shop-platform.com/",
+        "http://a.b.shop-platform.com:8080/p?q",
+        "shop-platform.com",
+        "http://193.0.6.139/",
+        "http://[2001:db8::1]/",
+        "http://example.fr/",
+    ]:
+        parsed = parse_reported_url(text, suffixes=other)
+        assert parsed == with_suffixes(parse_reported_url(text), other)
+    # The bundled list is still what the default gives: the two do not mix.
+    assert parse_reported_url("http://evil.shop-platform.com/").registered_domain == (
+        "shop-platform.com"
+    )
+    assert parse_reported_url(
+        "http://evil.shop-platform.com/", suffixes=other
+    ).registered_domain == ("evil.shop-platform.com")
