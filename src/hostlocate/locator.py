@@ -329,22 +329,28 @@ class AsyncLocator:
         special = _decide.decide_special(url)
         if special is not None:
             return self._special(text, url, special, started)
+        found = self._decision(url)
+        if found is None:
+            return None
+        return self._from_core(text, url, found[1], found[2], started)
+
+    def _decision(self, url: ReportedURL) -> tuple[float, DNSResult | None, _Core] | None:
+        """The host's decision from cached answers, made once and reused until the first
+        answer behind it expires; None where an answer is not cached."""
+        # Most records of a batch repeat a host whose evidence is still fresh.
         host = url.host
-        # Most records of a batch repeat a host whose evidence is still fresh: reuse
-        # its decision until the first of its answers expires.
         memo = self._hosts.get(host)
         if memo is not None:
             if memo[0] > time.monotonic():
-                return self._from_core(text, url, memo[1], memo[2], started)
+                return memo
             del self._hosts[host]
         found = self._evidence_cached(url)
         if found is None:
             return None
-        _, dns_result, core = found
         if len(self._hosts) >= self._host_memo_size:
             self._hosts.clear()
         self._hosts[host] = found
-        return self._from_core(text, url, dns_result, core, started)
+        return found
 
     def _evidence_cached(self, url: ReportedURL) -> tuple[float, DNSResult | None, _Core] | None:
         """A host's decision from cached answers, with the moment the first of them expires."""
@@ -397,6 +403,18 @@ class AsyncLocator:
             registrar_task = asyncio.ensure_future(self._registrar_contact(domain, deadline))
         facts = tuple(await asyncio.gather(*(self._address(ip, deadline) for ip in ips)))
         registrar = await registrar_task if registrar_task is not None else None
+        # Records of a host looked up together share one decision, made from the
+        # answers now cached, when those are the answers this record got (a short
+        # TTL may have brought others meanwhile); it keeps its own DNS result, which
+        # counts the queries it made.
+        shared = self._decision(url)
+        if shared is not None and (
+            dns_result is None
+            if shared[1] is None
+            else dns_result is not None
+            and msgspec.structs.replace(dns_result, queries=0) == shared[1]
+        ):
+            return self._from_core(text, url, dns_result, shared[2], started)
         return self._assemble(text, url, dns_result, facts, registrar, started)
 
     def _registrar_domain(self, url: ReportedURL, ips: tuple[str, ...]) -> str | None:

@@ -319,6 +319,11 @@ def test_locate_many_keeps_order_and_dedupes_dns(dns_lab: DnsLab, rdap_lab: Rdap
     assert [v.input for v in verdicts] == inputs
     assert sum(v.dns.queries for v in verdicts if v.dns) == 2  # one A, one AAAA
     assert stats["rdap"]["requests_total"] == 1
+    # One decision for the host, shared by its records, those looked up together too.
+    located = [v for v in verdicts if v.status == "located"]
+    assert len(located) == 15
+    assert len({id(v.jurisdiction) for v in located}) == 1
+    assert len({id(v.routing) for v in located}) == 1
 
 
 def test_persistent_cache_survives_a_restart(
