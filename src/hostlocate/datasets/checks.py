@@ -1,0 +1,202 @@
+"""The checks a downloaded file must pass before it may replace the data in use.
+
+Each reads the file as the locator would and, where it can, asks it answers that
+have been stable for years, so a truncated, wrong or implausible download is refused.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from hostlocate.datasets.download import Limits, _Refused
+from hostlocate.datasets.sets import iso
+from hostlocate.errors import DataError
+from hostlocate.models import SourceInfo
+
+KNOWN_COUNTRIES: tuple[tuple[str, str], ...] = (
+    ("193.0.6.139", "NL"),  # RIPE NCC, Amsterdam
+    ("88.198.1.1", "DE"),  # Hetzner
+    ("210.107.73.73", "KR"),  # LG DACOM
+    ("2001:41d0:2:193d::5", "FR"),  # OVH
+)
+KNOWN_ASNS: tuple[tuple[str, int], ...] = (
+    ("193.0.6.139", 3333),
+    ("88.198.1.1", 24940),
+    ("3.3.3.3", 16509),
+    ("2001:41d0:2:193d::5", 16276),
+)
+"""Addresses whose answers have been stable for years: a new database must give at
+least three of four (geolocation moves now and then), and the IPv6 one."""
+KNOWN_SUFFIXES: tuple[str, ...] = ("com", "co.uk", "github.io")
+
+
+class MmdbFacts(msgspec.Struct, frozen=True):
+    """What a checked MaxMind-format database says about itself."""
+
+    database_type: str
+    build_date: str
+
+
+def _check_size(path: Path, limits: Limits, what: str) -> None:
+    size = path.stat().st_size
+    if size < limits.minimum:
+        raise _Refused(f"{what} is {size} bytes, less than the {limits.minimum} expected")
+    if size > limits.unpacked:
+        raise _Refused(f"{what} is {size} bytes, over the {limits.unpacked}-byte limit")
+
+
+def check_mmdb(path: Path, kind: str) -> MmdbFacts:
+    """Open a country or ASN database as the locator would and ask it the known addresses."""
+    import maxminddb
+
+    from hostlocate.geo import GeoDatabase
+
+    label = "country" if kind == "country" else "ASN"
+    try:
+        db = (
+            GeoDatabase(path, None, country_source=SourceInfo(name="new"))
+            if kind == "country"
+            else GeoDatabase(None, path, asn_source=SourceInfo(name="new"))
+        )
+    except DataError as exc:
+        raise _Refused(f"not a usable {label} database: {exc.message}") from None
+    with db:
+        got: list[tuple[str, object, object]] = []
+        for ip, want in KNOWN_COUNTRIES if kind == "country" else KNOWN_ASNS:
+            try:
+                found = db.lookup(ip)
+            except (DataError, ValueError) as exc:
+                raise _Refused(f"{label} database fails on {ip}: {exc}") from None
+            got.append((ip, want, found.country if kind == "country" else found.asn))
+    right = [ip for ip, want, answer in got if answer == want]
+    if len(right) < 3 or not any(":" in ip for ip in right):
+        shown = ", ".join(f"{ip}: {answer} (expected {want})" for ip, want, answer in got)
+        raise _Refused(f"{label} database gives implausible answers: {shown}")
+    with maxminddb.open_database(str(path)) as reader:
+        meta = reader.metadata()
+    built = datetime.fromtimestamp(int(meta.build_epoch), UTC)
+    return MmdbFacts(str(meta.database_type), iso(built))
+
+
+def check_psl(path: Path) -> str | None:
+    """Refuse a list that is not UTF-8, lacks its section markers or a well-known suffix.
+
+    Returns the list's ``VERSION`` stamp. The list is also loaded as the parser
+    would load it and asked two registered domains.
+    """
+    from hostlocate.psl import PublicSuffixes
+
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _Refused(f"public suffix list is not UTF-8: {exc}") from None
+    for marker in ("===BEGIN ICANN DOMAINS===", "===END PRIVATE DOMAINS==="):
+        if marker not in text:
+            raise _Refused(f"public suffix list lacks its {marker} line (truncated or not a PSL)")
+    rules = {line.strip() for line in text.splitlines() if line and not line.startswith("//")}
+    for rule in KNOWN_SUFFIXES:
+        if rule not in rules:
+            raise _Refused(f"public suffix list lacks the rule {rule}")
+    matcher = PublicSuffixes(path)
+    try:
+        answers = (
+            matcher.registered_domain("www.example.co.uk"),
+            matcher.registered_domain("a.b.github.io"),
+        )
+    except DataError as exc:
+        raise _Refused(f"public suffix list does not load: {exc.message}") from None
+    if answers != ("example.co.uk", "b.github.io"):
+        raise _Refused(f"public suffix list gives implausible registered domains: {answers}")
+    version = re.search(r"^// VERSION: *(\S+)", text, re.MULTILINE)
+    return version.group(1) if version else None
+
+
+_BOOTSTRAP_PROBES: Mapping[str, Callable[[Any], list[str]]] = {
+    "ipv4": lambda b: b.service_for_ip("193.0.6.139"),
+    "ipv6": lambda b: b.service_for_ip("2001:41d0::1"),
+    "asn": lambda b: b.service_for_asn(3333),
+    "dns": lambda b: b.service_for_domain("example.com"),
+}
+
+
+def check_bootstrap(kind: str, path: Path) -> str | None:
+    """Refuse a bootstrap file that is not IANA's format or has no service for a known key.
+
+    Returns its ``publication`` stamp.
+    """
+    from hostlocate.sources.bootstrap import Bootstrap
+
+    try:
+        doc = json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _Refused(f"RDAP bootstrap {kind}.json is not JSON: {exc}") from None
+    services = doc.get("services") if isinstance(doc, dict) else None
+    if not isinstance(services, list) or not services:
+        raise _Refused(f"RDAP bootstrap {kind}.json has no services")
+    try:
+        bootstrap = Bootstrap({kind: doc}, origin="user")
+    except (ValueError, TypeError, KeyError, IndexError) as exc:
+        raise _Refused(f"RDAP bootstrap {kind}.json is not in IANA's format: {exc}") from None
+    if not _BOOTSTRAP_PROBES[kind](bootstrap):
+        raise _Refused(f"RDAP bootstrap {kind}.json names no service for a well-known {kind} key")
+    publication = doc.get("publication")
+    return publication if isinstance(publication, str) else None
+
+
+_Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_cidr_list(text: str, version: int, *, what: str) -> list[_Network]:
+    """One CIDR a line, all of one IP version (Cloudflare's ``ips-v4``/``ips-v6``)."""
+    networks: list[_Network] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            net = ipaddress.ip_network(line, strict=True)
+        except ValueError:
+            raise _Refused(f"{what}, line {number}: not a network: {line[:60]!r}") from None
+        if net.version != version:
+            raise _Refused(f"{what}, line {number}: {line} is not IPv{version}")
+        networks.append(net)
+    if not networks:
+        raise _Refused(f"{what} lists no networks")
+    return networks
+
+
+def parse_cloudfront(body: bytes) -> list[_Network]:
+    """AWS's list of CloudFront edge ranges (global and regional edge caches)."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise _Refused(f"CloudFront list is not JSON: {exc}") from None
+    keys = ("CLOUDFRONT_GLOBAL_IP_LIST", "CLOUDFRONT_REGIONAL_EDGE_IP_LIST")
+    if not isinstance(doc, dict) or not all(isinstance(doc.get(k), list) for k in keys):
+        raise _Refused(f"CloudFront list lacks {' and '.join(keys)}")
+    networks: list[_Network] = []
+    for key in keys:
+        for item in doc[key]:
+            try:
+                networks.append(ipaddress.ip_network(str(item), strict=True))
+            except ValueError:
+                raise _Refused(f"CloudFront list, {key}: not a network: {item!r:.60}") from None
+    if len(networks) < 10:
+        raise _Refused(f"CloudFront list has only {len(networks)} networks")
+    return networks
+
+
+def _collapse(networks: Sequence[_Network]) -> list[str]:
+    v4 = [n for n in networks if isinstance(n, ipaddress.IPv4Network)]
+    v6 = [n for n in networks if isinstance(n, ipaddress.IPv6Network)]
+    return [str(n) for n in ipaddress.collapse_addresses(v4)] + [
+        str(n) for n in ipaddress.collapse_addresses(v6)
+    ]
