@@ -545,9 +545,10 @@ class RdapClient:
             if done.cancelled() or done.exception() is not None:
                 future.set_result(cancelled)  # joiners then look up for themselves
                 return
-            if time.monotonic() >= deadline:
-                self._counts["late_answers"] += 1
-            future.set_result(done.result())
+            result = done.result()
+            if time.monotonic() >= deadline and getattr(result, "error", None) is None:
+                self._counts["late_answers"] += 1  # an answer kept that the caller gave up on
+            future.set_result(result)
 
         task.add_done_callback(finished)
         return await _wait(task, deadline)
