@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from hostlocate.sources._rdap_cache import RangeCache, TtlCache
+from hostlocate.sources._rdap_cache import RangeCache
 from hostlocate.sources._rdap_fetch import parse_retry_after
 from hostlocate.sources._rdap_parse import (
     ParseError,
@@ -448,21 +448,6 @@ def test_range_cache_replaces_the_same_range_and_refuses_nonsense() -> None:
     assert cache.get(_ip("1.1.1.7")) is None
     with pytest.raises(ValueError):
         RangeCache(max_entries=0)
-
-
-def test_ttl_cache_expires_and_is_bounded() -> None:
-    clock = FakeClock()
-    cache: TtlCache[str, int] = TtlCache(max_entries=2, ttl=10, clock=clock)
-    cache.put("a", 1)
-    cache.put("b", 2, ttl=100)
-    clock.now += 11
-    assert cache.get("a") is None
-    assert cache.get("b") == 2
-    cache.put("c", 3)
-    cache.put("d", 4)
-    assert (len(cache), cache.get("b")) == (2, None)
-    cache.clear()
-    assert len(cache) == 0
 
 
 # -- budgets ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""In-memory caches for RDAP answers: by address range, and by key with a lifetime.
+"""The in-memory cache of RDAP network answers, by address range.
 
 RDAP answers name the whole registered range, so the range is the cache key:
 any later address inside it is answered without a request. A range that is
@@ -14,13 +14,12 @@ from __future__ import annotations
 import ipaddress
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
-__all__ = ["RangeCache", "TtlCache"]
+__all__ = ["RangeCache"]
 
 V = TypeVar("V")
-K = TypeVar("K", bound=Hashable)
 
 _MAX_BLOCKS = 64
 """Ranges splitting into more CIDR blocks than this are not cached (never seen in RDAP)."""
@@ -151,49 +150,3 @@ class RangeCache(Generic[V]):
         self._entries.clear()
         self._tables = {4: {}, 6: {}}
         self._lengths = {4: [], 6: []}
-
-
-class TtlCache(Generic[K, V]):
-    """A bounded LRU map whose entries expire ``ttl`` seconds after being stored."""
-
-    def __init__(
-        self,
-        *,
-        max_entries: int = 4096,
-        ttl: float = 3600.0,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.max_entries = max_entries
-        self.ttl = ttl
-        self._clock = clock
-        self._data: OrderedDict[K, tuple[float, V]] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def get(self, key: K) -> V | None:
-        """The live value for ``key``, or None."""
-        found = self.get_with_expiry(key)
-        return None if found is None else found[0]
-
-    def get_with_expiry(self, key: K) -> tuple[V, float] | None:
-        """The live value for ``key`` and the clock time it expires at, or None."""
-        item = self._data.get(key)
-        if item is None:
-            return None
-        if item[0] <= self._clock():
-            del self._data[key]
-            return None
-        self._data.move_to_end(key)
-        return item[1], item[0]
-
-    def put(self, key: K, value: V, ttl: float | None = None) -> None:
-        """Store ``value``; ``ttl`` overrides the cache's lifetime for this entry."""
-        self._data[key] = (self._clock() + (self.ttl if ttl is None else ttl), value)
-        self._data.move_to_end(key)
-        while len(self._data) > self.max_entries:
-            self._data.popitem(last=False)
-
-    def clear(self) -> None:
-        """Forget everything."""
-        self._data.clear()

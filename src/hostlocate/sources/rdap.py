@@ -31,9 +31,10 @@ from urllib.parse import quote
 import httpx
 import msgspec
 
+from hostlocate.cache import TTLCache
 from hostlocate.errors import ErrorCode
 from hostlocate.models import Network
-from hostlocate.sources._rdap_cache import RangeCache, TtlCache
+from hostlocate.sources._rdap_cache import RangeCache
 from hostlocate.sources._rdap_fetch import Failure, Fetcher, Tally
 from hostlocate.sources._rdap_parse import (
     EntityRef,
@@ -194,12 +195,8 @@ class RdapClient:
         self._made_client: httpx.AsyncClient | None = None
         self._limiter = RateLimiter(limits_from(rate_limits))
         self._ranges: RangeCache[IpOwnership] = RangeCache(max_entries=cache_size, ttl=cache_ttl)
-        self._negative: TtlCache[_Address, IpOwnership] = TtlCache(
-            max_entries=min(cache_size, 16_384), ttl=negative_ttl
-        )
-        self._domains: TtlCache[str, RegistrarInfo] = TtlCache(
-            max_entries=min(cache_size, 65_536), ttl=cache_ttl
-        )
+        self._negative: TTLCache[_Address, IpOwnership] = TTLCache(min(cache_size, 16_384))
+        self._domains: TTLCache[str, RegistrarInfo] = TTLCache(min(cache_size, 65_536))
         self._negative_ttl = negative_ttl
         self._cache_ttl = cache_ttl
         self._store_networks: SqliteCache[IpOwnership] | None = None
@@ -339,7 +336,7 @@ class RdapClient:
                 self._ranges.put(version, start, end, value)
         if self._store_domains is not None:
             for name, info, remaining in self._store_domains.items():
-                self._domains.put(name, info, ttl=remaining)
+                self._domains.put(name, info, remaining)
 
     def peek_ip(self, ip: str) -> IpOwnership | None:
         """The cached answer for ``ip`` (its network, or a remembered 404), or None.
@@ -411,7 +408,9 @@ class RdapClient:
             result = self._fail(exc.code, exc.detail, tally.requests)
             if exc.code is ErrorCode.RDAP_NOT_FOUND:
                 self._negative.put(
-                    address, msgspec.structs.replace(result, from_cache=True, requests=0)
+                    address,
+                    msgspec.structs.replace(result, from_cache=True, requests=0),
+                    self._negative_ttl,
                 )
             return result
         except ParseError as exc:
@@ -575,7 +574,7 @@ class RdapClient:
                 self._domains.put(
                     name,
                     msgspec.structs.replace(result, from_cache=True, requests=0),
-                    ttl=self._negative_ttl,
+                    self._negative_ttl,
                 )
             return result
         except ParseError as exc:
@@ -590,7 +589,7 @@ class RdapClient:
             requests=tally.requests,
         )
         cached_domain = msgspec.structs.replace(result, from_cache=True, requests=0)
-        self._domains.put(name, cached_domain)
+        self._domains.put(name, cached_domain, self._cache_ttl)
         if self._store_domains is not None:
             self._store_domains.put(name, cached_domain, self._cache_ttl)
         return result
