@@ -10,6 +10,7 @@ come back truncated are asked again over TCP.
 from __future__ import annotations
 
 import ipaddress
+import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -337,6 +338,12 @@ _ERROR_RANK = {
 }
 
 
+def _address_order(address: str) -> tuple[bool, bytes]:
+    """IPv4 before IPv6, each by numeric value (``inet_pton``: a tenth of ``ipaddress``'s cost)."""
+    v6 = ":" in address
+    return v6, socket.inet_pton(socket.AF_INET6 if v6 else socket.AF_INET, address)
+
+
 def _combine(
     host: str, v4: _Outcome | DnsPart, v6: _Outcome | DnsPart, max_addresses: int
 ) -> DNSResult:
@@ -344,10 +351,7 @@ def _combine(
     chain = v4.chain if len(v4.chain) >= len(v6.chain) else v6.chain
     # Sorted, IPv4 first: resolvers rotate round-robin answers, and the same
     # answers must give the same verdict.
-    addresses = sorted(
-        set(v4.addresses) | set(v6.addresses), key=lambda a: ipaddress.ip_address(a).packed
-    )
-    addresses.sort(key=lambda a: ":" in a)
+    addresses = sorted(set(v4.addresses) | set(v6.addresses), key=_address_order)
     del addresses[max_addresses:]
     ttls = [t for t in (v4.min_ttl, v6.min_ttl) if t is not None]
     queries = v4.queries + v6.queries
