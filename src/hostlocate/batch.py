@@ -102,7 +102,7 @@ class InputError(Exception):
 # -- input ------------------------------------------------------------------------------------
 
 
-class Record(msgspec.Struct, frozen=True):
+class Record(msgspec.Struct, frozen=True, gc=False):
     """One input record: its 1-based number, the URL text, and its CSV row if any.
 
     A Struct, not a dataclass: one is made per record, and it is 8x cheaper.

@@ -53,3 +53,31 @@ def test_core_imports_no_network_modules() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_verdict_records_stay_out_of_the_cycle_collector() -> None:
+    import gc
+
+    import msgspec
+
+    from hostlocate import models
+    from hostlocate.batch import Record
+    from hostlocate.sources.dns import DnsPart
+    from hostlocate.sources.rdap import IpOwnership, RegistrarInfo
+
+    records = [
+        obj
+        for obj in vars(models).values()
+        if isinstance(obj, type) and issubclass(obj, msgspec.Struct) and obj is not msgspec.Struct
+    ]
+    assert len(records) >= 14
+    classes: list[type[msgspec.Struct]] = [*records, Record, DnsPart, IpOwnership, RegistrarInfo]
+    for cls in classes:
+        assert cls.__struct_config__.gc is False, cls.__name__
+    verdict = models.Verdict(
+        input="x",
+        status="located",
+        addresses=(models.AddressFacts(ip="192.0.2.1", version=4, public=True),),
+        provenance=models.Provenance(version="1", resolved_at="t", elapsed_ms=1.0),
+    )
+    assert not gc.is_tracked(verdict)

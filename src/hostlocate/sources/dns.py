@@ -105,7 +105,7 @@ class _Outcome:
     queries: int = 0
 
 
-class DnsPart(msgspec.Struct, frozen=True, kw_only=True):
+class DnsPart(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """One record type's answer for a host: what caches keep, each for its own TTL.
 
     A host's A and AAAA answers live apart (a 60-second NODATA for AAAA must not

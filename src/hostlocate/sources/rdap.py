@@ -72,7 +72,7 @@ _SHARED_ERRORS = frozenset(
 )
 
 
-class IpOwnership(msgspec.Struct, frozen=True, kw_only=True):
+class IpOwnership(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """What RDAP says about the holder of one address."""
 
     network: Network | None = None
@@ -89,7 +89,7 @@ class IpOwnership(msgspec.Struct, frozen=True, kw_only=True):
     """HTTP requests this look-up sent (redirects, retries and entity fetches included)."""
 
 
-class RegistrarInfo(msgspec.Struct, frozen=True, kw_only=True):
+class RegistrarInfo(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """The registrar of a domain and its abuse contact, from the registry's RDAP."""
 
     domain: str
