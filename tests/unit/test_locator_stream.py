@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -68,3 +69,15 @@ def test_the_async_locator_streams_a_plain_iterable_in_order() -> None:
             return [v.input async for v in loc.locate_many(iter(inputs), concurrency=3)]
 
     assert asyncio.run(run()) == inputs
+
+
+def test_a_slow_reader_of_verdicts_holds_the_locator_back_without_loss() -> None:
+    # More verdicts than the hand-over queue holds: the loop waits for room.
+    inputs = [f"http://193.0.{i % 8}.{1 + i % 250}/{i}" for i in range(12_000)]
+    got: list[str] = []
+    with Locator(NO_DNS, rdap=False) as loc:
+        for verdict in loc.locate_many(inputs, concurrency=2):
+            if not got:
+                time.sleep(0.3)  # the loop fills the queue meanwhile, then must wait
+            got.append(verdict.input)
+    assert got == inputs
