@@ -264,8 +264,7 @@ class JsonLinesWriter:
     output of ``batch`` and of ``locate --json`` read the same.
     """
 
-    def __init__(self, out: BinaryIO) -> None:
-        self._out = out
+    def __init__(self) -> None:
         self._into = msgspec.json.Encoder().encode_into
 
     def format_into(self, buffer: bytearray, record: Record, verdict: Verdict) -> None:
@@ -290,9 +289,6 @@ class JsonLinesWriter:
         self.format_into(buffer, record, verdict)
         return bytes(buffer)
 
-    def write(self, record: Record, verdict: Verdict) -> None:
-        _write_all(self._out, self.format(record, verdict))
-
 
 class CsvWriter:
     """The input's columns, then :data:`CSV_VERDICT_COLUMNS`; cells beyond the header are dropped.
@@ -301,8 +297,7 @@ class CsvWriter:
     ``verdict_<name>``.
     """
 
-    def __init__(self, out: BinaryIO, input_columns: Sequence[str]) -> None:
-        self._out = out
+    def __init__(self, input_columns: Sequence[str]) -> None:
         self.input_columns = list(input_columns)
         taken = set(self.input_columns)
         self.header = self.input_columns + [
@@ -320,9 +315,6 @@ class CsvWriter:
     def header_bytes(self) -> bytes:
         return self._row(self.header)
 
-    def write_header(self) -> None:
-        _write_all(self._out, self.header_bytes())
-
     def format_into(self, buffer: bytearray, record: Record, verdict: Verdict) -> None:
         buffer += self.format(record, verdict)
 
@@ -332,9 +324,6 @@ class CsvWriter:
         else:
             inputs = [record.fields.get(c, "") for c in self.input_columns]
         return self._row([*inputs, str(record.number), *verdict_columns(verdict)])
-
-    def write(self, record: Record, verdict: Verdict) -> None:
-        _write_all(self._out, self.format(record, verdict))
 
 
 class _Sink:
@@ -357,10 +346,6 @@ class _Sink:
         self.buffer = bytearray()
         self._last_flush = time.perf_counter()
 
-    def write(self, data: bytes) -> None:
-        self.buffer += data
-        self.added()
-
     def added(self) -> None:
         """What was appended to :attr:`buffer` is complete: write it out if it is time."""
         if len(self.buffer) >= self.SIZE or time.perf_counter() - self._last_flush >= self.EVERY:
@@ -374,7 +359,7 @@ class _Sink:
 
 
 def _write_all(out: BinaryIO, data: bytes | bytearray) -> None:
-    """One record to the operating system now: a kill after this loses nothing of it."""
+    """Bytes to the operating system now: a kill after this loses none of them."""
     view = memoryview(data)
     while view:
         written = out.write(view)
@@ -804,7 +789,7 @@ class _Job:
         else:
             input_columns = [PLAIN_URL_COLUMN]
             records = read_lines(self.text)
-        csv_writer = CsvWriter(io.BytesIO(), input_columns) if opts.csv_out else None
+        csv_writer = CsvWriter(input_columns) if opts.csv_out else None
 
         skip = 0
         keep = 0
@@ -827,11 +812,11 @@ class _Job:
             out = self._open_output(keep)
             writer: JsonLinesWriter | CsvWriter
             if csv_writer is not None:
-                writer = CsvWriter(out, input_columns)
+                writer = csv_writer
                 if keep == 0:
-                    writer.write_header()
+                    _write_all(out, writer.header_bytes())
             else:
-                writer = JsonLinesWriter(out)
+                writer = JsonLinesWriter()
             bar = self._progress(skip)
             interrupted = False
             status = EXIT_OK

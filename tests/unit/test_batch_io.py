@@ -248,12 +248,11 @@ def test_verdict_columns_flatten_lists_with_semicolons() -> None:
 
 
 def test_json_lines_put_line_and_record_in_front_and_stay_verdicts() -> None:
-    out = io.BytesIO()
-    writer = JsonLinesWriter(out)
+    writer = JsonLinesWriter()
     v = rich_verdict()
-    writer.write(Record(7, v.input), v)
-    writer.write(Record(8, "", {"url": "", "case": "ü,1"}, ("extra",)), invalid_verdict())
-    first, second = out.getvalue().splitlines()
+    out = writer.format(Record(7, v.input), v)
+    out += writer.format(Record(8, "", {"url": "", "case": "ü,1"}, ("extra",)), invalid_verdict())
+    first, second = out.splitlines()
     assert first.startswith(b'{"line":7,"schema":')
     assert serialize.from_json(first) == v
     obj = json.loads(second)
@@ -263,7 +262,7 @@ def test_json_lines_put_line_and_record_in_front_and_stay_verdicts() -> None:
 
 
 def test_a_json_line_is_the_verdicts_own_json_with_the_head_in_front() -> None:
-    writer = JsonLinesWriter(io.BytesIO())
+    writer = JsonLinesWriter()
     for record, verdict in [
         (Record(1, "x"), rich_verdict()),
         (Record(123456789, ""), invalid_verdict()),
@@ -277,7 +276,7 @@ def test_a_json_line_is_the_verdicts_own_json_with_the_head_in_front() -> None:
 
 def test_a_verdict_that_cannot_be_written_is_replaced_not_torn_or_lost() -> None:
     sink = batch._Sink(io.BytesIO())
-    writer = JsonLinesWriter(io.BytesIO())
+    writer = JsonLinesWriter()
     good = rich_verdict()
     assert batch.emit(sink, writer, Record(1, good.input), good) is good
     bad = "http://a.example/\ud800"  # a lone surrogate: no UTF-8 holds it
@@ -293,16 +292,15 @@ def test_a_verdict_that_cannot_be_written_is_replaced_not_torn_or_lost() -> None
 
 
 def test_csv_output_carries_input_columns_through() -> None:
-    out = io.BytesIO()
-    writer = CsvWriter(out, ["id", "url", "country", "note"])
+    writer = CsvWriter(["id", "url", "country", "note"])
     assert writer.header[:4] == ["id", "url", "country", "note"]
     assert writer.header[4:] == [
         "verdict_country" if c == "country" else c for c in CSV_VERDICT_COLUMNS
     ]
-    writer.write_header()
+    out = writer.header_bytes()
     fields = {"id": "1", "url": "x", "country": "reported DE", "note": 'a "b",\nc'}
-    writer.write(Record(1, "x", fields), rich_verdict("x"))
-    rows = list(csv.reader(io.StringIO(out.getvalue().decode(), newline="")))
+    out += writer.format(Record(1, "x", fields), rich_verdict("x"))
+    rows = list(csv.reader(io.StringIO(out.decode(), newline="")))
     assert rows[0] == writer.header
     assert rows[1][:4] == ["1", "x", "reported DE", 'a "b",\nc']
     assert rows[1][4] == "1"
@@ -310,10 +308,9 @@ def test_csv_output_carries_input_columns_through() -> None:
 
 
 def test_csv_output_of_plain_input_has_a_url_column() -> None:
-    out = io.BytesIO()
-    writer = CsvWriter(out, [batch.PLAIN_URL_COLUMN])
-    writer.write(Record(3, "193.0.6.139"), invalid_verdict("193.0.6.139"))
-    row = next(csv.reader(io.StringIO(out.getvalue().decode())))
+    writer = CsvWriter([batch.PLAIN_URL_COLUMN])
+    out = writer.format(Record(3, "193.0.6.139"), invalid_verdict("193.0.6.139"))
+    row = next(csv.reader(io.StringIO(out.decode())))
     assert row[:3] == ["193.0.6.139", "3", "invalid"]
 
 
@@ -321,11 +318,8 @@ def test_csv_output_of_plain_input_has_a_url_column() -> None:
 
 
 def jsonl_output(records: Iterable[tuple[int, str]]) -> bytes:
-    out = io.BytesIO()
-    writer = JsonLinesWriter(out)
-    for number, text in records:
-        writer.write(Record(number, text), invalid_verdict(text))
-    return out.getvalue()
+    writer = JsonLinesWriter()
+    return b"".join(writer.format(Record(n, text), invalid_verdict(text)) for n, text in records)
 
 
 def test_jsonl_resume_point_of_a_whole_file() -> None:
@@ -371,12 +365,11 @@ def test_jsonl_resume_refuses_a_file_that_is_not_batch_output() -> None:
 
 
 def csv_output(rows: Iterable[tuple[int, dict[str, str]]], columns: list[str]) -> bytes:
-    out = io.BytesIO()
-    writer = CsvWriter(out, columns)
-    writer.write_header()
+    writer = CsvWriter(columns)
+    out = writer.header_bytes()
     for number, fields in rows:
-        writer.write(Record(number, fields["url"], fields), invalid_verdict(fields["url"]))
-    return out.getvalue()
+        out += writer.format(Record(number, fields["url"], fields), invalid_verdict(fields["url"]))
+    return out
 
 
 COLUMNS = ["url", "note"]
@@ -388,7 +381,7 @@ def note_rows(n: int) -> Iterator[tuple[int, dict[str, str]]]:
 
 
 def header_of(columns: list[str]) -> list[str]:
-    return CsvWriter(io.BytesIO(), columns).header
+    return CsvWriter(columns).header
 
 
 def test_csv_resume_point_of_a_whole_file() -> None:
@@ -527,16 +520,19 @@ def test_sink_holds_verdicts_until_size_time_or_flush() -> None:
     out = io.BytesIO()
     sink = batch._Sink(out)
     for i in range(100):  # a burst: held in memory
-        sink.write(b"r%d\n" % i)
+        sink.buffer += b"r%d\n" % i
+        sink.added()
     assert out.getvalue() == b""
     sink.flush()  # what the locator's pause (on_wait) calls
     assert out.getvalue() == b"".join(b"r%d\n" % i for i in range(100))
     sink.flush()  # nothing held: nothing written
     big = b"x" * batch._Sink.SIZE
-    sink.write(big)  # past the size: written at once
+    sink.buffer += big
+    sink.added()  # past the size: written at once
     assert out.getvalue().endswith(big)
     time.sleep(batch._Sink.EVERY)
-    sink.write(b"late\n")  # held longer than EVERY since the last write out: written
+    sink.buffer += b"late\n"
+    sink.added()  # held longer than EVERY since the last write out: written
     assert out.getvalue().endswith(b"late\n")
     sink.buffer += b"appended in place\n"  # how writers add to it
     assert not out.getvalue().endswith(b"place\n")
