@@ -622,26 +622,6 @@ def _percent_decode(host: str) -> str:
     return unquote(host, errors="replace") if "%" in host else host
 
 
-def with_suffixes(url: ReportedURL, suffixes: psl.PublicSuffixes) -> ReportedURL:
-    """*url*, parsed already, with its PSL fields taken from another list.
-
-    For a URL at hand; to parse with another list, pass ``suffixes`` to
-    :func:`parse_reported_url`, which gives the same fields.
-    """
-    if url.is_ip:
-        return url
-    found = suffixes.match(url.host_unicode)
-    if url.host_unicode != url.host:
-        found = psl.SuffixMatch(*(_same_labels(url.host, part) for part in found))
-    return _replace(
-        url,
-        registered_domain=found.registered_domain,
-        public_suffix=found.public_suffix,
-        icann_registered_domain=found.icann_registered_domain,
-        icann_public_suffix=found.icann_public_suffix,
-    )
-
-
 def exceeds_dns_limits(host: str) -> bool:
     """True when *host* cannot be a DNS name: over 253 octets or a label over 63.
 
