@@ -263,3 +263,14 @@ def data_path(relative: str) -> Path:
 def source_info(name: str) -> SourceInfo:
     """Provenance of a bundled data set, by name (``geoip_asn``) or relative path."""
     return bundled().source_info(name)
+
+
+def table_file(
+    bundled_file: str, path: str | os.PathLike[str] | None, source: SourceInfo | None, title: str
+) -> tuple[Path, SourceInfo]:
+    """A table's file and provenance: the bundled one, or the file at ``path`` described by
+    ``source`` (from its manifest) or else by ``title`` and its name."""
+    if path is None:
+        return data_path(bundled_file), source_info(bundled_file)
+    file = Path(os.fspath(path))
+    return file, source or SourceInfo(name=f"{title} ({file.name})", origin="path")

@@ -11,7 +11,6 @@ import csv
 import io
 import os
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Self
 
 from hostlocate import _resources
@@ -70,12 +69,7 @@ class HotlineDirectory:
 
         ``source``: the provenance of ``path`` when a manifest describes it.
         """
-        if path is None:
-            file = _resources.data_path(HOTLINES_FILE)
-            source = _resources.source_info(HOTLINES_FILE)
-        else:
-            file = Path(os.fspath(path))
-            source = source or SourceInfo(name=f"hotline directory ({file.name})", origin="path")
+        file, source = _resources.table_file(HOTLINES_FILE, path, source, "hotline directory")
         try:
             text = file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

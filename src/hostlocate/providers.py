@@ -15,7 +15,6 @@ import os
 import socket
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Self
 
 import msgspec
@@ -163,12 +162,7 @@ class ProviderTable:
         ``source``: the provenance of ``path`` when a manifest describes it.
         """
         given = source
-        if path is None:
-            file = _resources.data_path(PROVIDERS_FILE)
-            source = _resources.source_info(PROVIDERS_FILE)
-        else:
-            file = Path(os.fspath(path))
-            source = given or SourceInfo(name=f"provider table ({file.name})", origin="path")
+        file, source = _resources.table_file(PROVIDERS_FILE, path, given, "provider table")
         try:
             table = msgspec.json.decode(file.read_bytes(), type=_Table)
         except OSError as exc:
