@@ -1,7 +1,9 @@
 """Caches behind one small interface, with hit rates.
 
-DNS answers are kept for their TTL (negative answers per RFC 2308, capped);
-the clock is injected so that tests and the pure core need no real time.
+Each entry lives for its own time to live: DNS answers for their TTL (negative
+answers per RFC 2308, capped), RDAP registrars and remembered 404s for the
+lifetimes the RDAP client is given. The clock is injected so that tests and
+the pure core need no real time.
 """
 
 from __future__ import annotations
