@@ -36,12 +36,15 @@ from hostlocate.errors import ConfigError, DataError, ErrorCode, InvalidURLError
 from hostlocate.ipclass import classify_ip
 from hostlocate.models import (
     AddressFacts,
+    DnsPart,
     DNSResult,
     ErrorInfo,
+    IpOwnership,
     Jurisdiction,
     NoticeContact,
     Provenance,
     Provider,
+    RegistrarInfo,
     ReportedURL,
     Routing,
     SourceInfo,
@@ -49,8 +52,8 @@ from hostlocate.models import (
 )
 from hostlocate.parse import exceeds_dns_limits, parse_reported_url
 from hostlocate.sources.bootstrap import Bootstrap
-from hostlocate.sources.dns import DnsClient, DnsPart
-from hostlocate.sources.rdap import IpOwnership, RdapClient, RegistrarInfo
+from hostlocate.sources.dns import DnsClient
+from hostlocate.sources.rdap import RdapClient
 from hostlocate.store import SqliteStore, TieredCache
 
 log = _log.get_logger(__name__)

@@ -98,6 +98,81 @@ class Network(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """The RDAP URL that answered."""
 
 
+class DnsPart(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One record type's answer for a host: what caches keep, each for its own TTL.
+
+    A host's A and AAAA answers live apart (a 60-second NODATA for AAAA must not
+    cut short a 300-second A record); the plan's ``combine_dns`` makes the verdict's view.
+    """
+
+    rdtype: str
+    rcode: str | None = None
+    error: str | None = None
+    chain: tuple[str, ...] = ()
+    addresses: tuple[str, ...] = ()
+    min_ttl: int | None = None
+    queries: int = 0
+
+
+class GeoFacts(msgspec.Struct, frozen=True, gc=False):
+    """What the databases say about one address."""
+
+    country: str | None = None
+    """Located country, ISO 3166-1 alpha-2, upper case."""
+    registered_country: str | None = None
+    """Country the database records as registered (GeoIP2 layout only)."""
+    anycast: bool = False
+    """The database marks the network as anycast (GeoIP2 ``traits.is_anycast``)."""
+    asn: int | None = None
+    as_org: str | None = None
+
+
+class Holder(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """Who a network is registered to: the registrant organisation, from RDAP."""
+
+    name: str | None = None
+    country: str | None = None
+    """The registrant's country, upper case, where the registry gives one."""
+
+
+class IpOwnership(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """What RDAP says about the holder of one address."""
+
+    network: Network | None = None
+    """The registered network holding the address; None when the look-up failed."""
+    abuse_emails: tuple[str, ...] = ()
+    """Abuse contacts of the network, from entities at any depth (and fetched ones)."""
+    holder: Holder | None = None
+    """The network's registrant organisation, where the registry names one."""
+    error: str | None = None
+    """An :class:`~hostlocate.errors.ErrorCode` value when the look-up failed."""
+    detail: str | None = None
+    """A readable note on the error, for logs and analysts."""
+    from_cache: bool = False
+    """Answered from the range cache (or a look-up already in flight): no request made."""
+    requests: int = 0
+    """HTTP requests this look-up sent (redirects, retries and entity fetches included)."""
+
+
+class RegistrarInfo(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """The registrar of a domain and its abuse contact, from the registry's RDAP."""
+
+    domain: str
+    name: str | None = None
+    """The registrar's name (vCard ``fn``)."""
+    iana_id: str | None = None
+    """The registrar's IANA Registrar ID, where the registry gives it."""
+    abuse_email: str | None = None
+    abuse_phone: str | None = None
+    source_url: str | None = None
+    """The RDAP URL that answered."""
+    error: str | None = None
+    """An :class:`~hostlocate.errors.ErrorCode` value when the look-up failed."""
+    detail: str | None = None
+    from_cache: bool = False
+    requests: int = 0
+
+
 class Provider(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A CDN, reverse proxy, cloud or hosting platform an address or name belongs to."""
 

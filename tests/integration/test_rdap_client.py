@@ -20,8 +20,9 @@ from typing import Any, TypeVar
 import pytest
 
 from hostlocate.errors import ErrorCode
+from hostlocate.models import IpOwnership, RegistrarInfo
 from hostlocate.sources.bootstrap import FALLBACK_SERVICE, Bootstrap
-from hostlocate.sources.rdap import IpOwnership, RateLimit, RdapClient, RegistrarInfo
+from hostlocate.sources.rdap import RateLimit, RdapClient
 from tests.rdaplab import RdapLab
 
 pytestmark = pytest.mark.integration

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hostlocate.locator import MAX_TTL, NEGATIVE_TTL_CAP, SERVFAIL_TTL, _cache_ttl
-from hostlocate.sources.dns import DnsPart
+from hostlocate.models import DnsPart
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
-from hostlocate import _resources, geo
+from hostlocate import _resources
 from hostlocate.errors import DataError
-from hostlocate.geo import GeoDatabase, GeoFacts
+from hostlocate.models import GeoFacts
+from hostlocate.sources import geo
+from hostlocate.sources.geo import GeoDatabase
 from tests._need import mmdb_writer
 
 

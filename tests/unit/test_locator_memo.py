@@ -9,8 +9,7 @@ from __future__ import annotations
 import time
 
 from hostlocate import AsyncLocator
-from hostlocate.models import ReportedURL, Verdict
-from hostlocate.sources.dns import DnsPart
+from hostlocate.models import DnsPart, ReportedURL, Verdict
 
 NO_DNS = ["127.0.0.1:9"]
 

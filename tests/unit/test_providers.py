@@ -10,8 +10,8 @@ import pytest
 
 from hostlocate import _resources
 from hostlocate.errors import DataError
-from hostlocate.geo import GeoDatabase
 from hostlocate.providers import KINDS, ProviderTable
+from hostlocate.sources.geo import GeoDatabase
 
 
 @pytest.fixture(scope="module")

@@ -62,8 +62,7 @@ def test_verdict_records_stay_out_of_the_cycle_collector() -> None:
 
     from hostlocate import models
     from hostlocate.batch import Record
-    from hostlocate.sources.dns import DnsPart
-    from hostlocate.sources.rdap import IpOwnership, RegistrarInfo
+    from hostlocate.models import DnsPart, IpOwnership, RegistrarInfo
 
     records = [
         obj

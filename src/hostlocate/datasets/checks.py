@@ -57,7 +57,7 @@ def check_mmdb(path: Path, kind: str) -> MmdbFacts:
     """Open a country or ASN database as the locator would and ask it the known addresses."""
     import maxminddb
 
-    from hostlocate.geo import GeoDatabase
+    from hostlocate.sources.geo import GeoDatabase
 
     label = "country" if kind == "country" else "ASN"
     try:

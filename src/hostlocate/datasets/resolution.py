@@ -35,10 +35,10 @@ from hostlocate.errors import DataError
 from hostlocate.models import SourceInfo
 
 if TYPE_CHECKING:
-    from hostlocate.geo import GeoDatabase
     from hostlocate.hotlines import HotlineDirectory
     from hostlocate.providers import ProviderTable
     from hostlocate.psl import PublicSuffixes
+    from hostlocate.sources.geo import GeoDatabase
 
 # -- resolution ----------------------------------------------------------------------
 
@@ -130,7 +130,7 @@ class ResolvedData:
         asn: str | os.PathLike[str] | None = None,
     ) -> GeoDatabase:
         """The GeoIP databases; an explicit ``country``/``asn`` path wins over the data set."""
-        from hostlocate.geo import GeoDatabase
+        from hostlocate.sources.geo import GeoDatabase
 
         c, a = self._need("geoip_country"), self._need("geoip_asn")
         return GeoDatabase(

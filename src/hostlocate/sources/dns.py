@@ -23,10 +23,9 @@ import dns.name
 import dns.rcode
 import dns.rdatatype
 import dns.resolver
-import msgspec
 
 from hostlocate.errors import ConfigError, ErrorCode
-from hostlocate.models import DNSResult
+from hostlocate.models import DnsPart, DNSResult
 
 DEFAULT_MAX_CNAMES = 8
 """Longest CNAME chain followed; real sites rarely need more than 4."""
@@ -101,22 +100,6 @@ class _Outcome:
     error: str | None = None
     chain: list[str] = field(default_factory=list)
     addresses: list[str] = field(default_factory=list)
-    min_ttl: int | None = None
-    queries: int = 0
-
-
-class DnsPart(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """One record type's answer for a host: what caches keep, each for its own TTL.
-
-    A host's A and AAAA answers live apart (a 60-second NODATA for AAAA must not
-    cut short a 300-second A record); :func:`combine` makes the verdict's view.
-    """
-
-    rdtype: str
-    rcode: str | None = None
-    error: str | None = None
-    chain: tuple[str, ...] = ()
-    addresses: tuple[str, ...] = ()
     min_ttl: int | None = None
     queries: int = 0
 

@@ -33,7 +33,7 @@ import msgspec
 
 from hostlocate.cache import TTLCache
 from hostlocate.errors import ErrorCode
-from hostlocate.models import Network
+from hostlocate.models import IpOwnership, RegistrarInfo
 from hostlocate.sources._rdap_cache import RangeCache
 from hostlocate.sources._rdap_fetch import Failure, Fetcher, Tally
 from hostlocate.sources._rdap_parse import (
@@ -48,7 +48,7 @@ from hostlocate.sources._rdap_ratelimit import RateLimit, RateLimiter, limits_fr
 from hostlocate.sources.bootstrap import IANA_BOOTSTRAP_URLS, Bootstrap
 from hostlocate.store import SqliteCache, SqliteStore
 
-__all__ = ["IpOwnership", "RateLimit", "RdapClient", "RegistrarInfo"]
+__all__ = ["RateLimit", "RdapClient"]
 
 log = logging.getLogger("hostlocate.rdap")
 
@@ -70,42 +70,6 @@ _SHARED_ERRORS = frozenset(
         ErrorCode.RDAP_REDIRECT_REFUSED.value,
     }
 )
-
-
-class IpOwnership(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """What RDAP says about the holder of one address."""
-
-    network: Network | None = None
-    """The registered network holding the address; None when the look-up failed."""
-    abuse_emails: tuple[str, ...] = ()
-    """Abuse contacts of the network, from entities at any depth (and fetched ones)."""
-    error: str | None = None
-    """An :class:`~hostlocate.errors.ErrorCode` value when the look-up failed."""
-    detail: str | None = None
-    """A readable note on the error, for logs and analysts."""
-    from_cache: bool = False
-    """Answered from the range cache (or a look-up already in flight): no request made."""
-    requests: int = 0
-    """HTTP requests this look-up sent (redirects, retries and entity fetches included)."""
-
-
-class RegistrarInfo(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """The registrar of a domain and its abuse contact, from the registry's RDAP."""
-
-    domain: str
-    name: str | None = None
-    """The registrar's name (vCard ``fn``)."""
-    iana_id: str | None = None
-    """The registrar's IANA Registrar ID, where the registry gives it."""
-    abuse_email: str | None = None
-    abuse_phone: str | None = None
-    source_url: str | None = None
-    """The RDAP URL that answered."""
-    error: str | None = None
-    """An :class:`~hostlocate.errors.ErrorCode` value when the look-up failed."""
-    detail: str | None = None
-    from_cache: bool = False
-    requests: int = 0
 
 
 def _block_key(address: _Address) -> tuple[int, int]:

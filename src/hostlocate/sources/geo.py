@@ -25,11 +25,10 @@ from types import TracebackType
 from typing import Any, Self
 
 import maxminddb
-import msgspec
 
 from hostlocate import _resources
 from hostlocate.errors import DataError
-from hostlocate.models import SourceInfo
+from hostlocate.models import GeoFacts, SourceInfo
 
 try:  # the pure-Python reader works too, 15-25x slower
     import maxminddb.extension
@@ -45,19 +44,6 @@ ASN_FILE = "geo/asn.mmdb"
 
 _SAMPLE = 16
 """How many leading records decide a database's layout."""
-
-
-class GeoFacts(msgspec.Struct, frozen=True, gc=False):
-    """What the databases say about one address."""
-
-    country: str | None = None
-    """Located country, ISO 3166-1 alpha-2, upper case."""
-    registered_country: str | None = None
-    """Country the database records as registered (GeoIP2 layout only)."""
-    anycast: bool = False
-    """The database marks the network as anycast (GeoIP2 ``traits.is_anycast``)."""
-    asn: int | None = None
-    as_org: str | None = None
 
 
 _NOTHING = GeoFacts()
