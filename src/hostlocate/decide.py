@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import msgspec
 
@@ -18,10 +19,13 @@ from hostlocate.models import (
     Candidate,
     DNSResult,
     ErrorInfo,
+    GeoFacts,
     Hotline,
+    IpOwnership,
     Jurisdiction,
     NoticeContact,
     Provider,
+    RegistrarInfo,
     ReportedURL,
     Routing,
 )
@@ -33,6 +37,114 @@ LOCATED = "located"
 UNRESOLVED = "unresolved"
 NOT_ROUTABLE = "not_routable"
 INVALID = "invalid"
+
+MANUAL_REVIEW = "manual_review"
+
+
+class Decision(NamedTuple):
+    """A host's decision: every part of its verdicts that does not change from record
+    to record (the input, the parsed URL and provenance do)."""
+
+    status: str
+    error: ErrorInfo | None
+    jurisdiction: Jurisdiction
+    routing: Routing
+    addresses: tuple[AddressFacts, ...] = ()
+    cname_providers: tuple[Provider, ...] = ()
+
+
+def failure(status: str, code: str, message: str) -> Decision:
+    """The decision for a record that could not be looked up (bad input, bad data, a bug)."""
+    return Decision(
+        status=status,
+        error=ErrorInfo(code=code, message=message),
+        jurisdiction=Jurisdiction(),
+        routing=Routing(escalation=None if status == INVALID else MANUAL_REVIEW),
+    )
+
+
+def address_facts(
+    ip: str,
+    *,
+    category: str | None,
+    geo: GeoFacts | None = None,
+    provider: Provider | None = None,
+    provider_anycast: bool = False,
+) -> AddressFacts:
+    """An address's local facts; ``category`` is its special-range class, or None when public.
+
+    Anycast is taken from the geolocation database's flag or from the provider
+    table (an operator that announces all its space from many places).
+    """
+    version = 6 if ":" in ip else 4
+    if category is not None or geo is None:
+        return AddressFacts(ip=ip, version=version, public=False, category=category)
+    return AddressFacts(
+        ip=ip,
+        version=version,
+        public=True,
+        country=geo.country,
+        registered_country=geo.registered_country,
+        asn=geo.asn,
+        as_org=geo.as_org,
+        provider=provider,
+        anycast=geo.anycast or (provider is not None and provider_anycast),
+    )
+
+
+def with_owner(facts: AddressFacts, owner: IpOwnership) -> AddressFacts:
+    """An address's local facts with what RDAP says of its holder."""
+    return msgspec.structs.replace(
+        facts, network=owner.network, abuse_emails=owner.abuse_emails, rdap_error=owner.error
+    )
+
+
+def registrar_contact(info: RegistrarInfo | None) -> NoticeContact | None:
+    """The registrar as a notice contact, where RDAP named one."""
+    if info is None or info.error is not None or not (info.abuse_email or info.name):
+        return None
+    return NoticeContact(
+        role="registrar",
+        email=info.abuse_email,
+        name=info.name,
+        url=info.source_url,
+        source="rdap",
+    )
+
+
+def chain_provider(cname_providers: Sequence[Provider]) -> Provider | None:
+    """The provider a CNAME chain puts the answer behind: a CDN or proxy anywhere in
+    the chain fronts it; otherwise the first provider matched."""
+    return next(
+        (p for p in cname_providers if p.kind in CDN_KINDS),
+        cname_providers[0] if cname_providers else None,
+    )
+
+
+def decide_host(
+    *,
+    dns: DNSResult | None,
+    addresses: tuple[AddressFacts, ...],
+    cname_providers: tuple[Provider, ...],
+    registrar: RegistrarInfo | None,
+    rdap_enabled: bool,
+    hotlines_for: Callable[[str], tuple[Hotline, ...]],
+) -> Decision:
+    """The decision and routing for one looked-up host."""
+    fronting = chain_provider(cname_providers)
+    status, error, jurisdiction = decide(
+        dns=dns, addresses=addresses, chain_provider=fronting, rdap_enabled=rdap_enabled
+    )
+    routing = route(
+        jurisdiction,
+        status=status,
+        addresses=addresses,
+        chain_provider=fronting,
+        hotlines_for=hotlines_for,
+        registrar=registrar_contact(registrar),
+    )
+    return Decision(status, error, jurisdiction, routing, addresses, cname_providers)
+
 
 _DNS_MESSAGES = {
     ErrorCode.NXDOMAIN.value: "the name does not exist (NXDOMAIN)",
@@ -66,8 +178,10 @@ def behind_cdn(address: AddressFacts, chain_provider: Provider | None) -> Provid
     return None
 
 
-def decide_special(url: ReportedURL) -> tuple[str, ErrorInfo | None, Jurisdiction] | None:
-    """The verdict for names that are never looked up (onion, i2p, localhost, reserved)."""
+def decide_special(
+    url: ReportedURL, hotlines_for: Callable[[str], tuple[Hotline, ...]]
+) -> Decision | None:
+    """The decision for names that are never looked up (onion, i2p, localhost, reserved)."""
     special = url.special
     if special is None or url.is_ip:
         return None
@@ -80,7 +194,15 @@ def decide_special(url: ReportedURL) -> tuple[str, ErrorInfo | None, Jurisdictio
         flags = ("non_public_address",)
     else:
         flags = ("special_use_name",)
-    return NOT_ROUTABLE, None, Jurisdiction(flags=flags, reasons=(_SPECIAL_NAMES[special],))
+    jurisdiction = Jurisdiction(flags=flags, reasons=(_SPECIAL_NAMES[special],))
+    routing = route(
+        jurisdiction,
+        status=NOT_ROUTABLE,
+        addresses=(),
+        chain_provider=None,
+        hotlines_for=hotlines_for,
+    )
+    return Decision(NOT_ROUTABLE, None, jurisdiction, routing)
 
 
 def decide(
@@ -234,7 +356,7 @@ def route(
         hotlines = hotlines_for(jurisdiction.country)
         escalation = None if hotlines else "inhope"
     else:
-        escalation = "manual_review"
+        escalation = MANUAL_REVIEW
 
     contacts: list[NoticeContact] = []
     seen: set[tuple[str, str]] = set()

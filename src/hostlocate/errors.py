@@ -28,6 +28,7 @@ class ErrorCode(StrEnum):
     BAD_PORT = "bad_port"
     UNSUPPORTED_SCHEME = "unsupported_scheme"
     TOO_LONG = "too_long"
+    NOT_TEXT = "not_text"
     BAD_URL = "bad_url"
     BAD_HOST = "bad_host"
     # DNS

@@ -1,9 +1,11 @@
 """Locator and AsyncLocator: reported URL in, jurisdiction verdict out.
 
-The async locator does the work; the sync ``Locator`` drives it on a private
-event loop in a background thread, so both give the same verdicts and one
-``Locator`` can be shared by many threads. Look-ups of the same host, address
-or network that are in flight at the same time are made once.
+Both are thin drivers of one pure plan (:mod:`hostlocate.plan`): the
+cache-only driver answers a plan's questions from the sources' caches and
+gives up at the first miss; the live driver asks the sources, concurrently
+where the plan asks several things at once. The sync ``Locator`` runs the
+async one on a private event loop thread and answers what needs no look-up
+(bad input, special names, a host decided recently) in the caller's thread.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import concurrent.futures
-import contextlib
 import math
 import os
 import threading
@@ -25,52 +26,38 @@ from collections.abc import (
     Sequence,
 )
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, cast
 
 import msgspec
 
-from hostlocate import _log, _resources, datasets, psl
+from hostlocate import _log, _resources, psl
 from hostlocate import decide as _decide
+from hostlocate._bridge import Drain, Feed, chunks
+from hostlocate.address_book import AddressBook
 from hostlocate.cache import Cache, TTLCache
+from hostlocate.datasets import resolution
 from hostlocate.errors import ConfigError, DataError, ErrorCode, InvalidURLError
-from hostlocate.ipclass import classify_ip
-from hostlocate.models import (
-    AddressFacts,
-    DnsPart,
-    DNSResult,
-    ErrorInfo,
-    IpOwnership,
-    Jurisdiction,
-    NoticeContact,
-    Provenance,
-    Provider,
-    RegistrarInfo,
-    ReportedURL,
-    Routing,
-    SourceInfo,
-    Verdict,
-)
+from hostlocate.models import DnsPart, DNSResult, ReportedURL, SourceInfo, Verdict
 from hostlocate.parse import exceeds_dns_limits, parse_reported_url
-from hostlocate.sources.bootstrap import Bootstrap
-from hostlocate.sources.dns import DnsClient
-from hostlocate.sources.rdap import RdapClient
-from hostlocate.store import SqliteStore, TieredCache
+from hostlocate.plan import Answer, Need, Outcome, OwnerOf, Plan, RegistrarOf, ResolveName
+from hostlocate.sources.base import DnsSource, GeoSource, OwnerSource
+from hostlocate.verdicts import VerdictBuilder
+
+if TYPE_CHECKING:
+    from hostlocate.store import SqliteStore
 
 log = _log.get_logger(__name__)
 
 DEFAULT_TIMEOUT = 5.0
 DEFAULT_CONCURRENCY = 64
-NEGATIVE_TTL_CAP = 300.0
-"""RFC 2308 lets negative answers be cached; this caps how long."""
-SERVFAIL_TTL = 5.0
-"""A failing zone is asked again soon, but not once per record of a burst."""
-MAX_TTL = 86_400.0
 
 
-def _version() -> str:
-    from hostlocate import __version__
+class _Known(NamedTuple):
+    """A host's decision made from cached answers, until the first of them expires."""
 
-    return __version__
+    expires: float
+    dns: DNSResult | None
+    decision: _decide.Decision
 
 
 class AsyncLocator:
@@ -83,6 +70,10 @@ class AsyncLocator:
     kept in memory only. The locator does not close it. ``data_dir``: read every
     data set from this folder (pinning, for reproducible verdicts); by default the
     bundled data, or the user's downloaded copies where newer.
+
+    ``dns``, ``owners`` and ``geo`` replace the default sources (see
+    :mod:`hostlocate.sources.base`): a shared cache, another registry client, or a
+    fake in a test. The locator closes the sources it was given as its own.
     """
 
     def __init__(
@@ -101,64 +92,65 @@ class AsyncLocator:
         rdap_options: dict[str, Any] | None = None,
         cache: SqliteStore | None = None,
         data_dir: str | os.PathLike[str] | None = None,
+        dns: DnsSource | None = None,
+        owners: OwnerSource | None = None,
+        geo: GeoSource | None = None,
     ) -> None:
         if not (isinstance(timeout, int | float) and math.isfinite(timeout) and timeout > 0):
             raise ConfigError("timeout must be a positive number of seconds")
         self.timeout = float(timeout)
-        self._dns = DnsClient(
-            nameservers,
-            query_timeout=query_timeout or min(2.0, self.timeout),
-        )
-        self._data = datasets.resolve(data_dir)
-        self._geo = self._data.geo_database(geoip_country, geoip_asn)
+        self._data = resolution.resolve(data_dir)
+        self._geo = geo if geo is not None else self._data.geo_database(geoip_country, geoip_asn)
         try:
-            self._load(rdap, rdap_bootstrap, rdap_options, registrar)
+            self._load(rdap, rdap_bootstrap)
         except BaseException:
             self._geo.close()  # the memory maps of a locator that never came to be
             raise
         self._store = cache
-        # Keyed "host|A" and "host|AAAA": each answer lives for its own TTL.
-        memory: TTLCache[str, DnsPart] = TTLCache(2 * dns_cache_size)
-        self._dns_cache: Cache[str, DnsPart] = (
-            TieredCache(memory, cache.namespace("dns-part", DnsPart)) if cache else memory
+        self._dns = (
+            dns
+            if dns is not None
+            else _default_dns(
+                nameservers, query_timeout or min(2.0, self.timeout), dns_cache_size, cache
+            )
         )
-        self._address_cache: collections.OrderedDict[str, AddressFacts] = collections.OrderedDict()
-        self._address_cache_size = address_cache_size
-        self._dns_inflight: dict[str, asyncio.Future[DnsPart]] = {}
-        self._sources = self._collect_sources()
-        self._version = _version()
-        self._hosts: dict[str, tuple[float, DNSResult | None, _Core]] = {}
-        """Each host's last decision from cached answers, until the first of them expires."""
-        self._host_memo_size = max(1024, address_cache_size // 4)
+        self._owners = owners
+        self._rdap_options = dict(rdap_options or {})
+        self._addresses = AddressBook(self._geo, self._providers, address_cache_size)
+        self._plan = Plan(
+            address_facts=self._addresses.facts,
+            provider_for_name=self._providers.by_name,
+            hotlines_for=self._hotlines.for_country,
+            rdap=rdap,
+            registrar=registrar,
+        )
+        self._verdicts = VerdictBuilder(
+            version=_version(),
+            sources=self._collect_sources(rdap),
+            resolvers=self._dns.resolver_names,
+            rdap=rdap,
+        )
+        self._known: dict[str, _Known] = {}
+        self._known_size = max(1024, address_cache_size // 4)
+        self._inflight: dict[str, asyncio.Future[tuple[DNSResult | None, _decide.Decision]]] = {}
         self._closed = False
 
-    def _load(
-        self,
-        rdap: bool,
-        rdap_bootstrap: str | os.PathLike[str] | None,
-        rdap_options: dict[str, Any] | None,
-        registrar: bool,
-    ) -> None:
+    def _load(self, rdap: bool, rdap_bootstrap: str | os.PathLike[str] | None) -> None:
         """The data sets and registration settings; raises DataError on a bad file."""
         self._providers = self._data.provider_table()
         self._hotlines = self._data.hotline_directory()
-        self._psl = self._data.public_suffixes()
+        suffixes = self._data.public_suffixes()
         # The parser reads the bundled list unless given another (pinned, or a
         # newer download).
-        bundled_psl = _resources.data_path(psl.SNAPSHOT)
-        self._own_psl = None if self._psl.path == bundled_psl else self._psl
-        self._rdap_enabled = rdap
-        self._registrar = registrar and rdap
+        self._own_psl = None if suffixes.path == _resources.data_path(psl.SNAPSHOT) else suffixes
         self._rdap_bootstrap = Path(rdap_bootstrap) if rdap_bootstrap else self._data.rdap_bootstrap
-        self._rdap_options = dict(rdap_options or {})
         # A bad bootstrap folder is the caller's to fix: refuse it now, not at the
         # first look-up of a batch.
-        self._bootstrap = (
-            Bootstrap.from_dir(self._rdap_bootstrap)
-            if rdap and self._rdap_bootstrap is not None
-            else None
-        )
-        self._rdap: RdapClient | None = None
+        self._bootstrap: Any = None
+        if rdap and self._rdap_bootstrap is not None:
+            from hostlocate.sources.bootstrap import Bootstrap
+
+            self._bootstrap = Bootstrap.from_dir(self._rdap_bootstrap)
 
     # -- public surface -----------------------------------------------------------
 
@@ -168,19 +160,16 @@ class AsyncLocator:
         return self._dns.resolver_names
 
     async def locate(self, url: str) -> Verdict:
-        """One verdict for one reported URL; never raises for bad input or remote faults."""
-        return await self._looked_up(url, None, time.perf_counter())
+        """One verdict for one reported URL; never raises for bad input or remote faults.
 
-    async def _looked_up(self, url: str, parsed: ReportedURL | None, started: float) -> Verdict:
-        try:
-            if parsed is None:
-                parsed = self._parse(url)
-                verdict = self._locate_cached(url, parsed, started)
-                if verdict is not None:
-                    return verdict
-            return await self._locate(url, parsed, started, time.monotonic() + self.timeout)
-        except Exception as exc:  # bad input, a damaged data file, or a bug: never a lost record
-            return self._failed(url, exc, started)
+        Raises ``TypeError`` when ``url`` is not text: that is the caller's bug, not
+        a reported URL (``locate_many`` gives such an item an ``invalid`` verdict).
+        """
+        started = time.perf_counter()
+        ready = self._answer_now(_text(url), started)
+        if isinstance(ready, Verdict):
+            return ready
+        return await self._finish(url, ready, started)
 
     async def locate_many(
         self,
@@ -193,14 +182,195 @@ class AsyncLocator:
         Inputs whose every answer is cached are answered at once, without a task;
         memory stays bounded whatever the input size.
         """
-        async for chunk in self._located(_chunks(urls), concurrency):
+        async for chunk in self._located(chunks(urls), concurrency):
             for verdict in chunk:
                 yield verdict
 
+    def stats(self) -> dict[str, Any]:
+        """Cache hit rates and request counts so far."""
+        out = dict(self._dns.stats())
+        if self._owners is not None:
+            out["rdap"] = self._owners.stats()
+        return out
+
+    @property
+    def sources(self) -> dict[str, SourceInfo]:
+        """The data sources behind every verdict of this locator."""
+        return dict(self._sources)
+
+    async def aclose(self) -> None:
+        """Release the sources: HTTP client, sockets, databases."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._owners is not None:
+                await self._owners.aclose()
+            await self._dns.aclose()
+        finally:
+            self._geo.close()
+
+    async def __aenter__(self) -> AsyncLocator:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    # -- the drivers ---------------------------------------------------------------------
+
+    def _answer_now(self, text: str, started: float) -> Verdict | ReportedURL:
+        """The verdict where it needs no source at all (bad input, special names, a host
+        decided recently), else the parsed URL. Safe from any thread: it reads only
+        immutable data and the decisions kept per host."""
+        try:
+            url = self._parse(text)
+            special = _decide.decide_special(url, self._hotlines.for_country)
+            if special is not None:
+                return self._verdicts.build(text, special, started=started, url=url)
+            known = self._known.get(url.host)
+            if known is not None and known.expires > time.monotonic():
+                return self._verdicts.build(
+                    text, known.decision, started=started, url=url, dns=known.dns
+                )
+            return url
+        except Exception as exc:  # bad input, a damaged data file, or a bug: never a lost record
+            return self._failed(text, exc, started)
+
+    def _answer_cached(self, text: str, started: float) -> Verdict | ReportedURL:
+        """The verdict from local data and the sources' caches, else the parsed URL."""
+        ready = self._answer_now(text, started)
+        if isinstance(ready, Verdict) or ready.host in self._inflight:
+            return ready  # a host being looked up: the record shares that look-up
+        try:
+            known = self._decided_from_cache(ready)
+        except Exception as exc:
+            return self._failed(text, exc, started)
+        if known is None:
+            return ready
+        return self._verdicts.build(text, known.decision, started=started, url=ready, dns=known.dns)
+
+    def _decided_from_cache(self, url: ReportedURL) -> _Known | None:
+        """Run the plan on cached answers only; None at the first answer not cached."""
+        steps = self._plan.steps(url)
+        expires = math.inf
+        try:
+            needs = next(steps)
+            while True:
+                answers: list[Answer] = []
+                for need in needs:
+                    hit = self._cached(need)
+                    if hit is None:
+                        steps.close()
+                        return None
+                    answers.append(hit[0])
+                    expires = min(expires, hit[1])
+                needs = steps.send(tuple(answers))
+        except StopIteration as done:
+            outcome: Outcome = done.value
+        known = _Known(expires, outcome.dns, outcome.decision)
+        self._keep(url.host, known)
+        return known
+
+    def _keep(self, host: str, known: _Known) -> None:
+        if len(self._known) >= self._known_size:
+            self._known.clear()
+        self._known[host] = known
+
+    def _cached(self, need: Need) -> tuple[Answer, float] | None:
+        if isinstance(need, ResolveName):
+            return self._dns.cached(need.host, need.rdtype)
+        owners = self._owners
+        if owners is None:
+            return None
+        if isinstance(need, OwnerOf):
+            return owners.cached_ip(need.ip)
+        return owners.cached_domain(need.domain)
+
+    async def _finish(self, text: str, url: ReportedURL, started: float) -> Verdict:
+        """The verdict of a parsed URL that needs the sources: their caches, then a look-up."""
+        try:
+            known = self._decided_from_cache(url)
+        except Exception as exc:
+            return self._failed(text, exc, started)
+        if known is not None:
+            return self._verdicts.build(
+                text, known.decision, started=started, url=url, dns=known.dns
+            )
+        return await self._looked_up(text, url, started)
+
+    async def _looked_up(self, text: str, url: ReportedURL, started: float) -> Verdict:
+        """The verdict after asking the sources; records of one host share one look-up."""
+        try:
+            pending = self._inflight.get(url.host)
+            if pending is not None:
+                dns, decision = await asyncio.shield(pending)
+                dns = dns and _no_queries(dns)  # asked by another record
+            else:
+                known = self._known.get(url.host)
+                if known is not None and known.expires > time.monotonic():
+                    dns, decision = known.dns, known.decision  # decided while this one waited
+                else:
+                    dns, decision = await self._look_up_host(url)
+            return self._verdicts.build(text, decision, started=started, url=url, dns=dns)
+        except Exception as exc:  # a damaged data file or a bug: never a lost record
+            return self._failed(text, exc, started)
+
+    async def _look_up_host(self, url: ReportedURL) -> tuple[DNSResult | None, _decide.Decision]:
+        future: asyncio.Future[tuple[DNSResult | None, _decide.Decision]]
+        future = asyncio.get_running_loop().create_future()
+        self._inflight[url.host] = future
+        try:
+            found = await self._decided_live(url, time.monotonic() + self.timeout)
+            future.set_result(found)
+            return found
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters re-raise it themselves
+            raise
+        finally:
+            del self._inflight[url.host]
+
+    async def _decided_live(
+        self, url: ReportedURL, deadline: float
+    ) -> tuple[DNSResult | None, _decide.Decision]:
+        """Run the plan against the sources, asking what it needs at once concurrently.
+
+        The decision is then kept for the host until the first answer behind it
+        leaves the sources' caches, so the next records need no plan at all.
+        """
+        steps = self._plan.steps(url)
+        asked: list[Need] = []
+        try:
+            needs = next(steps)
+            while True:
+                asked.extend(needs)
+                answers = await asyncio.gather(*(self._ask(need, deadline) for need in needs))
+                needs = steps.send(tuple(answers))
+        except StopIteration as done:
+            outcome: Outcome = done.value
+        expires = math.inf
+        for need in asked:
+            hit = self._cached(need)
+            if hit is None:  # an answer that is not kept (a timeout, TTL 0)
+                return outcome.dns, outcome.decision
+            expires = min(expires, hit[1])
+        dns = outcome.dns
+        self._keep(url.host, _Known(expires, dns and _no_queries(dns), outcome.decision))
+        return dns, outcome.decision
+
+    async def _ask(self, need: Need, deadline: float) -> Answer:
+        if isinstance(need, ResolveName):
+            return await self._dns.resolve(need.host, need.rdtype, deadline=deadline)
+        owners = self._owner_source()
+        if isinstance(need, OwnerOf):
+            return await owners.lookup_ip(need.ip, deadline=deadline)
+        assert isinstance(need, RegistrarOf)
+        return await owners.lookup_domain(need.domain, deadline=deadline)
+
     async def _located(
-        self, chunks: AsyncIterator[list[str]], concurrency: int
+        self, inputs: AsyncIterator[list[str]], concurrency: int
     ) -> AsyncIterator[list[Verdict]]:
-        """The verdicts of ``chunks`` of inputs, in order, as lists of whatever is ready.
+        """The verdicts of lists of inputs, in order, as lists of whatever is ready.
 
         Work moves in lists, not one input at a time: on a warm cache a verdict
         costs microseconds, and a suspension or a thread hop per record would
@@ -214,32 +384,36 @@ class AsyncLocator:
         changed = asyncio.Event()
         space = asyncio.Event()
 
-        async def looked_up(url: str, parsed: ReportedURL, started: float) -> Verdict:
+        async def looked_up(text: str, url: ReportedURL, started: float) -> Verdict:
             try:
-                return await self._looked_up(url, parsed, started)
+                return await self._looked_up(text, url, started)
             finally:
                 slots.release()
 
         async def produce() -> None:
-            try_cached = self._try_cached
+            answer = self._answer_cached
             append = window.append
             try:
-                async for chunk in chunks:
-                    for url in chunk:
+                async for chunk in inputs:
+                    for item in chunk:
                         if len(window) >= limit:
                             changed.set()
                             while len(window) >= limit:
                                 space.clear()
                                 await space.wait()
                         started = time.perf_counter()
-                        ready = try_cached(url, started)
+                        text = item if isinstance(item, str) else None
+                        if text is None:
+                            append(self._not_text(item, started))
+                            continue
+                        ready = answer(text, started)
                         if isinstance(ready, Verdict):
                             append(ready)
                         else:
                             if slots.locked():
                                 changed.set()  # let what is ready go while waiting
                             await slots.acquire()
-                            append(asyncio.ensure_future(looked_up(url, ready, started)))
+                            append(asyncio.ensure_future(looked_up(text, ready, started)))
                     changed.set()
             finally:
                 changed.set()
@@ -264,9 +438,7 @@ class AsyncLocator:
                     yield ready
                     continue
                 if window:
-                    head = window[0]
-                    assert not isinstance(head, Verdict)
-                    await asyncio.wait((head,))
+                    await asyncio.wait((cast(asyncio.Task[Verdict], window[0]),))
                     continue
                 if producer.done():
                     producer.result()
@@ -280,43 +452,7 @@ class AsyncLocator:
                 if not isinstance(left, Verdict):
                     left.cancel()
 
-    def stats(self) -> dict[str, Any]:
-        """Cache hit rates and request counts so far."""
-        out: dict[str, Any] = {"dns_cache": self._dns_cache.stats.as_dict()}
-        if self._rdap is not None:
-            out["rdap"] = self._rdap.stats()
-        return out
-
-    @property
-    def sources(self) -> dict[str, SourceInfo]:
-        """The data sources behind every verdict of this locator."""
-        return dict(self._sources)
-
-    async def aclose(self) -> None:
-        """Release the HTTP client and the databases."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._rdap is not None:
-            await self._rdap.aclose()
-        self._geo.close()
-
-    async def __aenter__(self) -> AsyncLocator:
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.aclose()
-
-    # -- the pipeline ------------------------------------------------------------------
-
-    def _try_cached(self, text: str, started: float) -> Verdict | ReportedURL:
-        """The verdict when no look-up is needed (bad input, special names, warm caches),
-        else the parsed URL to look up."""
-        try:
-            parsed = self._parse(text)
-            return self._locate_cached(text, parsed, started) or parsed
-        except Exception as exc:  # bad input, a damaged data file, or a bug: never a lost record
-            return self._failed(text, exc, started)
+    # -- the parts ---------------------------------------------------------------------
 
     def _parse(self, text: str) -> ReportedURL:
         url = parse_reported_url(text, suffixes=self._own_psl)
@@ -327,374 +463,90 @@ class AsyncLocator:
             )
         return url
 
-    def _locate_cached(self, text: str, url: ReportedURL, started: float) -> Verdict | None:
-        """The verdict from local data and caches only, or None where a look-up is needed."""
-        special = _decide.decide_special(url)
-        if special is not None:
-            return self._special(text, url, special, started)
-        found = self._decision(url)
-        if found is None:
-            return None
-        return self._from_core(text, url, found[1], found[2], started)
+    def _owner_source(self) -> OwnerSource:
+        """The RDAP source, made at the first look-up (a run answered from local data
+        or caches never imports the HTTP stack)."""
+        if self._owners is None:
+            from hostlocate.sources.rdap import RdapClient
 
-    def _decision(self, url: ReportedURL) -> tuple[float, DNSResult | None, _Core] | None:
-        """The host's decision from cached answers, made once and reused until the first
-        answer behind it expires; None where an answer is not cached."""
-        # Most records of a batch repeat a host whose evidence is still fresh.
-        host = url.host
-        memo = self._hosts.get(host)
-        if memo is not None:
-            if memo[0] > time.monotonic():
-                return memo
-            del self._hosts[host]
-        found = self._evidence_cached(url)
-        if found is None:
-            return None
-        if len(self._hosts) >= self._host_memo_size:
-            self._hosts.clear()
-        self._hosts[host] = found
-        return found
-
-    def _evidence_cached(self, url: ReportedURL) -> tuple[float, DNSResult | None, _Core] | None:
-        """A host's decision from cached answers, with the moment the first of them expires."""
-        expires = math.inf
-        dns_result: DNSResult | None = None
-        if url.is_ip:
-            ips: tuple[str, ...] = (url.host,)
-        else:
-            dns = self._dns_cached(url.host)
-            if dns is None:
-                return None
-            dns_result, expires = dns
-            ips = dns_result.addresses
-        rdap = self._rdap if self._rdap_enabled else None
-        local = [self._static_facts(ip) for ip in ips]
-        owners: list[IpOwnership | None] = []
-        for fact in local:
-            if self._rdap_enabled and fact.public:
-                owned = rdap.peek_ip_until(fact.ip) if rdap is not None else None
-                if owned is None:
-                    return None
-                owners.append(owned[0])
-                expires = min(expires, owned[1])
-            else:
-                owners.append(None)
-        info: RegistrarInfo | None = None
-        domain = self._registrar_domain(url, ips)
-        if domain is not None:
-            registered = rdap.peek_domain_until(domain) if rdap is not None else None
-            if registered is None:
-                return None
-            info = registered[0]
-            expires = min(expires, registered[1])
-        facts = tuple(_owned(f, o) for f, o in zip(local, owners, strict=True))
-        registrar = _registrar_notice(info) if info is not None else None
-        return expires, dns_result, self._decide(dns_result, facts, registrar)
-
-    async def _locate(
-        self, text: str, url: ReportedURL, started: float, deadline: float
-    ) -> Verdict:
-        dns_result: DNSResult | None = None
-        if url.is_ip:
-            ips: tuple[str, ...] = (url.host,)
-        else:
-            dns_result = await self._resolve(url.host, deadline)
-            ips = dns_result.addresses
-        registrar_task: asyncio.Future[NoticeContact | None] | None = None
-        domain = self._registrar_domain(url, ips)
-        if domain is not None:
-            registrar_task = asyncio.ensure_future(self._registrar_contact(domain, deadline))
-        facts = tuple(await asyncio.gather(*(self._address(ip, deadline) for ip in ips)))
-        registrar = await registrar_task if registrar_task is not None else None
-        # Records of a host looked up together share one decision, made from the
-        # answers now cached, when those are the answers this record got (a short
-        # TTL may have brought others meanwhile); it keeps its own DNS result, which
-        # counts the queries it made.
-        shared = self._decision(url)
-        if shared is not None and (
-            dns_result is None
-            if shared[1] is None
-            else dns_result is not None
-            and msgspec.structs.replace(dns_result, queries=0) == shared[1]
-        ):
-            return self._from_core(text, url, dns_result, shared[2], started)
-        return self._assemble(text, url, dns_result, facts, registrar, started)
-
-    def _registrar_domain(self, url: ReportedURL, ips: tuple[str, ...]) -> str | None:
-        if self._registrar and ips and url.icann_registered_domain and not url.is_ip:
-            return url.icann_registered_domain
-        return None
-
-    def _special(
-        self,
-        text: str,
-        url: ReportedURL,
-        special: tuple[str, ErrorInfo | None, Jurisdiction],
-        started: float,
-    ) -> Verdict:
-        status, error, jurisdiction = special
-        routing = _decide.route(
-            jurisdiction,
-            status=status,
-            addresses=(),
-            chain_provider=None,
-            hotlines_for=self._hotlines.for_country,
-        )
-        return self._finish(
-            text,
-            status=status,
-            error=error,
-            url=url,
-            jurisdiction=jurisdiction,
-            routing=routing,
-            started=started,
-        )
-
-    def _assemble(
-        self,
-        text: str,
-        url: ReportedURL,
-        dns_result: DNSResult | None,
-        facts: tuple[AddressFacts, ...],
-        registrar: NoticeContact | None,
-        started: float,
-    ) -> Verdict:
-        core = self._decide(dns_result, facts, registrar)
-        return self._from_core(text, url, dns_result, core, started)
-
-    def _from_core(
-        self,
-        text: str,
-        url: ReportedURL,
-        dns_result: DNSResult | None,
-        core: _Core,
-        started: float,
-    ) -> Verdict:
-        return self._finish(
-            text,
-            status=core.status,
-            error=core.error,
-            url=url,
-            dns=dns_result,
-            addresses=core.facts,
-            cname_providers=core.cname_providers,
-            jurisdiction=core.jurisdiction,
-            routing=core.routing,
-            started=started,
-        )
-
-    def _decide(
-        self,
-        dns_result: DNSResult | None,
-        facts: tuple[AddressFacts, ...],
-        registrar: NoticeContact | None,
-    ) -> _Core:
-        """Decision and routing over the gathered facts: the pure end of the pipeline."""
-        cname_providers = self._chain_providers(dns_result.cname_chain if dns_result else ())
-        # A CDN or proxy anywhere in the chain fronts the answer; else the first match.
-        chain_provider = next(
-            (p for p in cname_providers if p.kind in _decide.CDN_KINDS),
-            cname_providers[0] if cname_providers else None,
-        )
-        status, error, jurisdiction = _decide.decide(
-            dns=dns_result,
-            addresses=facts,
-            chain_provider=chain_provider,
-            rdap_enabled=self._rdap_enabled,
-        )
-        routing = _decide.route(
-            jurisdiction,
-            status=status,
-            addresses=facts,
-            chain_provider=chain_provider,
-            hotlines_for=self._hotlines.for_country,
-            registrar=registrar,
-        )
-        return _Core(
-            facts=facts,
-            cname_providers=cname_providers,
-            status=status,
-            error=error,
-            jurisdiction=jurisdiction,
-            routing=routing,
-        )
-
-    async def _resolve(self, host: str, deadline: float) -> DNSResult:
-        v4, v6 = await asyncio.gather(
-            self._dns_part(host, "A", deadline), self._dns_part(host, "AAAA", deadline)
-        )
-        return self._dns.combine(host, v4, v6)
-
-    def _dns_cached(self, host: str) -> tuple[DNSResult, float] | None:
-        """The host's DNS facts when both its A and AAAA answers are cached, and when
-        the first of them expires."""
-        v4 = self._dns_cache.get_with_expiry(host + "|A")
-        if v4 is None:
-            return None
-        v6 = self._dns_cache.get_with_expiry(host + "|AAAA")
-        if v6 is None:
-            return None
-        return self._dns.combine(host, v4[0], v6[0]), min(v4[1], v6[1])
-
-    async def _dns_part(self, host: str, rdtype: str, deadline: float) -> DnsPart:
-        key = f"{host}|{rdtype}"
-        cached = self._dns_cache.get(key)
-        if cached is not None:
-            return cached
-        pending = self._dns_inflight.get(key)
-        if pending is not None:
-            shared = await asyncio.shield(pending)
-            return msgspec.structs.replace(shared, queries=0)
-        future: asyncio.Future[DnsPart] = asyncio.get_running_loop().create_future()
-        self._dns_inflight[key] = future
-        try:
-            part = await self._dns.resolve_part(host, rdtype, deadline=deadline)
-            # Cached copies made no query of their own.
-            self._dns_cache.put(key, msgspec.structs.replace(part, queries=0), _cache_ttl(part))
-            future.set_result(part)
-            return part
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters re-raise it themselves
-            raise
-        finally:
-            del self._dns_inflight[key]
-
-    def _static_facts(self, ip: str) -> AddressFacts:
-        """Facts from local data only (class, GeoIP, ASN, provider), kept per address."""
-        cached = self._address_cache.get(ip)
-        if cached is not None:
-            self._address_cache.move_to_end(ip)
-            return cached
-        category = classify_ip(ip)
-        version = 6 if ":" in ip else 4
-        if category is not None:
-            facts = AddressFacts(ip=ip, version=version, public=False, category=category)
-        else:
-            geo = self._geo.lookup(ip)
-            provider = self._providers.by_address(ip, geo.asn)
-            anycast = geo.anycast or (
-                provider is not None
-                and provider.id is not None
-                and self._providers.is_anycast(provider.id)
-            )
-            facts = AddressFacts(
-                ip=ip,
-                version=version,
-                public=True,
-                country=geo.country,
-                registered_country=geo.registered_country,
-                asn=geo.asn,
-                as_org=geo.as_org,
-                provider=provider,
-                anycast=bool(anycast),
-            )
-        self._address_cache[ip] = facts
-        if len(self._address_cache) > self._address_cache_size:
-            self._address_cache.popitem(last=False)
-        return facts
-
-    async def _address(self, ip: str, deadline: float) -> AddressFacts:
-        facts = self._static_facts(ip)
-        if not facts.public or not self._rdap_enabled:
-            return facts
-        return _owned(facts, await self._rdap_client().lookup_ip(ip, deadline=deadline))
-
-    async def _registrar_contact(self, domain: str, deadline: float) -> NoticeContact | None:
-        info = await self._rdap_client().lookup_domain(domain, deadline=deadline)
-        return _registrar_notice(info)
-
-    def _chain_providers(self, chain: Sequence[str]) -> tuple[Provider, ...]:
-        found: list[Provider] = []
-        for name in chain:
-            provider = self._providers.by_name(name)
-            if provider is not None:
-                found.append(msgspec.structs.replace(provider, matched_name=name))
-        return tuple(found)
-
-    def _rdap_client(self) -> RdapClient:
-        if self._rdap is None:
-            self._rdap = RdapClient(
+            self._owners = RdapClient(
                 bootstrap_dir=self._rdap_bootstrap,
                 bootstrap=self._bootstrap,
                 timeout=self.timeout,
                 store=self._store,
                 **self._rdap_options,
             )
-        return self._rdap
+        return self._owners
 
-    # -- verdict assembly -----------------------------------------------------------------
-
-    def _collect_sources(self) -> dict[str, SourceInfo]:
+    def _collect_sources(self, rdap: bool) -> dict[str, SourceInfo]:
         sources = self._data.sources()
         sources.update(self._geo.sources())
-        if not self._rdap_enabled or self._rdap_bootstrap != self._data.rdap_bootstrap:
+        if not rdap or self._rdap_bootstrap != self._data.rdap_bootstrap:
             sources.pop("rdap_bootstrap", None)
+        self._sources = sources
         return sources
 
     def _failed(self, text: str, exc: Exception, started: float) -> Verdict:
-        """The verdict of a record whose look-up ended in an exception."""
-        if isinstance(exc, InvalidURLError):
-            status, code, message = _decide.INVALID, exc.code.value, exc.message
-        elif isinstance(exc, DataError):
-            # A data file damaged past what opening it checks: the verdict names it.
+        """The verdict of a record whose look-up ended in an exception, logged."""
+        if isinstance(exc, DataError):
             log.warning("data error on %s: %s", _log.input_ref(text), exc.message)
-            status, code, message = _decide.UNRESOLVED, ErrorCode.DATA.value, exc.message
-        else:
+        elif not isinstance(exc, InvalidURLError):
             # The input itself only at DEBUG: it points at abuse material.
             ref = _log.input_ref(text)
             log.warning("internal error on %s: %s: %s", ref, type(exc).__name__, exc)
             log.debug("internal error on %s: input %r", ref, text, exc_info=exc)
-            status, code = _decide.UNRESOLVED, ErrorCode.INTERNAL.value
-            message = f"internal error: {exc!r}"
-        return self._finish(
-            text, status=status, error=ErrorInfo(code=code, message=message), started=started
-        )
+        return self._verdicts.failed(text, exc, started)
 
-    def _finish(
-        self,
-        text: str,
-        *,
-        status: str,
-        started: float,
-        error: ErrorInfo | None = None,
-        url: ReportedURL | None = None,
-        dns: DNSResult | None = None,
-        addresses: tuple[AddressFacts, ...] = (),
-        cname_providers: tuple[Provider, ...] = (),
-        jurisdiction: Jurisdiction | None = None,
-        routing: Routing | None = None,
-    ) -> Verdict:
-        if jurisdiction is None:
-            jurisdiction = Jurisdiction()
-        if routing is None:
-            routing = Routing(escalation=None if status == _decide.INVALID else "manual_review")
-        provenance = Provenance(
-            version=self._version,
-            resolved_at=_utc_stamp(),
-            elapsed_ms=round((time.perf_counter() - started) * 1000, 3),
-            resolvers=self._dns.resolver_names if dns is not None else (),
-            rdap=self._rdap_enabled,
-            sources=self._sources,
+    def _not_text(self, item: object, started: float) -> Verdict:
+        """An input of ``locate_many`` that is not text: an ``invalid`` verdict, not a
+        lost record."""
+        error = InvalidURLError(
+            f"a reported URL must be text, not {type(item).__name__}", code=ErrorCode.NOT_TEXT
         )
-        return Verdict(
-            input=text,
-            status=status,
-            error=error,
-            url=url,
-            dns=dns,
-            addresses=addresses,
-            cname_providers=cname_providers,
-            jurisdiction=jurisdiction,
-            routing=routing,
-            provenance=provenance,
-        )
+        return self._verdicts.failed(repr(item)[:200], error, started)
+
+
+def _no_queries(dns: DNSResult) -> DNSResult:
+    return msgspec.structs.replace(dns, queries=0)
+
+
+def _text(url: object) -> str:
+    if not isinstance(url, str):
+        raise TypeError(f"a reported URL must be str, not {type(url).__name__}")
+    return url
+
+
+def _version() -> str:
+    from hostlocate import __version__
+
+    return __version__
+
+
+def _default_dns(
+    nameservers: Sequence[str] | None,
+    query_timeout: float,
+    cache_size: int,
+    store: SqliteStore | None,
+) -> DnsSource:
+    from hostlocate.sources.dns import DnsClient
+    from hostlocate.sources.dns_cache import CachedDns
+
+    # Keyed "host|A" and "host|AAAA": each answer lives for its own TTL.
+    memory: TTLCache[str, DnsPart] = TTLCache(2 * cache_size)
+    cache: Cache[str, DnsPart] = memory
+    if store is not None:
+        from hostlocate.store import TieredCache
+
+        cache = TieredCache(memory, store.namespace("dns-part", DnsPart))
+    return CachedDns(DnsClient(nameservers, query_timeout=query_timeout), cache)
 
 
 class Locator:
     """The synchronous locator: same parameters and method names as :class:`AsyncLocator`.
 
-    Safe to share between threads: every call runs on one private event loop.
+    Safe to share between threads: look-ups run on one private event loop; what
+    needs no look-up (bad input, special names, a host decided recently) is
+    answered in the calling thread, without the hop to the loop.
     """
 
     def __init__(self, nameservers: Sequence[str] | None = None, **options: Any) -> None:
@@ -715,8 +567,15 @@ class Locator:
         return self._async.sources
 
     def locate(self, url: str) -> Verdict:
-        """One verdict for one reported URL; never raises for bad input or remote faults."""
-        verdict: Verdict = self._submit(self._async.locate(url)).result()
+        """One verdict for one reported URL; never raises for bad input or remote faults.
+
+        Raises ``TypeError`` when ``url`` is not text.
+        """
+        started = time.perf_counter()
+        ready = self._async._answer_now(_text(url), started)
+        if isinstance(ready, Verdict):
+            return ready
+        verdict: Verdict = self._submit(self._async._finish(url, ready, started)).result()
         return verdict
 
     def locate_many(
@@ -736,8 +595,8 @@ class Locator:
         """
         if concurrency < 1:
             raise ConfigError("concurrency must be at least 1")
-        feed = _Feed(self._loop, capacity=max(4 * concurrency, 1024))
-        out = _Drain(self._loop, capacity=max(4 * concurrency, 4096))
+        feed: Feed[str] = Feed(self._loop, capacity=max(4 * concurrency, 1024))
+        out: Drain[Verdict] = Drain(self._loop, capacity=max(4 * concurrency, 4096))
         reader = threading.Thread(
             target=feed.fill, args=(iter(urls),), name="hostlocate-input", daemon=True
         )
@@ -791,249 +650,6 @@ class Locator:
             coro.close()
             raise RuntimeError("this Locator is closed")
         return asyncio.run_coroutine_threadsafe(coro, self._loop)
-
-
-def _owned(facts: AddressFacts, owner: IpOwnership | None) -> AddressFacts:
-    """An address's local facts with what RDAP says of its holder (if asked)."""
-    if owner is None:
-        return facts
-    return msgspec.structs.replace(
-        facts, network=owner.network, abuse_emails=owner.abuse_emails, rdap_error=owner.error
-    )
-
-
-def _registrar_notice(info: RegistrarInfo) -> NoticeContact | None:
-    if info.error is not None or not (info.abuse_email or info.name):
-        return None
-    return NoticeContact(
-        role="registrar",
-        email=info.abuse_email,
-        name=info.name,
-        url=info.source_url,
-        source="rdap",
-    )
-
-
-class _Core(NamedTuple):
-    """A host's decision: the parts of its verdicts that do not change from record to record."""
-
-    facts: tuple[AddressFacts, ...]
-    cname_providers: tuple[Provider, ...]
-    status: str
-    error: ErrorInfo | None
-    jurisdiction: Jurisdiction
-    routing: Routing
-
-
-_stamp_cache: tuple[int, str] = (-1, "")
-
-
-def _utc_stamp() -> str:
-    """Now in UTC, ISO 8601 to the millisecond; formatted once per millisecond."""
-    global _stamp_cache
-    now_ms = time.time_ns() // 1_000_000
-    cached_ms, text = _stamp_cache
-    if now_ms != cached_ms:
-        seconds, millis = divmod(now_ms, 1000)
-        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds)) + f".{millis:03d}Z"
-        _stamp_cache = (now_ms, text)
-    return text
-
-
-class _Feed:
-    """Inputs read on a thread of the caller's, handed to the event loop in lists.
-
-    The loop is woken only when the queue goes from empty to not empty and then
-    takes everything queued: a fast source costs a deque append per input, not
-    a thread hop.
-    """
-
-    CHUNK = 512
-    """Most inputs the loop takes at once (it answers them before it looks again)."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, capacity: int) -> None:
-        self._loop = loop
-        self._items: collections.deque[str] = collections.deque()
-        self._capacity = capacity
-        self._wake_pending = False
-        self._lock = threading.Lock()
-        self._ready: asyncio.Event | None = None
-        self._room = threading.Event()
-        """Set by the loop when it takes inputs: the reader of a full queue waits on it."""
-        self._ended = False
-        self._stopped = False
-        self._error: BaseException | None = None
-
-    def fill(self, urls: Iterator[str]) -> None:
-        items = self._items
-        capacity = self._capacity
-        try:
-            for url in urls:
-                while len(items) >= capacity:  # the look-ups are behind
-                    if self._stopped:
-                        return
-                    self._room.clear()
-                    if len(items) >= capacity:
-                        self._room.wait(0.05)
-                if self._stopped:
-                    return
-                items.append(url)
-                if len(items) == 1:
-                    self._wake()
-        except BaseException as exc:  # handed to the caller's thread
-            self._error = exc
-        finally:
-            self._ended = True
-            self._wake()
-
-    def _wake(self) -> None:
-        with self._lock:
-            if self._wake_pending:
-                return
-            self._wake_pending = True
-        with contextlib.suppress(RuntimeError):  # a closed loop has nobody to wake
-            self._loop.call_soon_threadsafe(self._woken)
-
-    def _woken(self) -> None:
-        with self._lock:
-            self._wake_pending = False
-        if self._ready is not None:
-            self._ready.set()
-
-    async def chunks(self) -> AsyncIterator[list[str]]:
-        """The inputs in lists of whatever has been read, until the reader ends."""
-        self._ready = ready = asyncio.Event()
-        items = self._items
-        popleft = items.popleft
-        while True:
-            if items:
-                chunk = [popleft() for _ in range(min(len(items), self.CHUNK))]
-                if not self._room.is_set():
-                    self._room.set()
-                yield chunk
-                continue
-            if self._ended and not items:
-                return
-            ready.clear()
-            if items or self._ended:
-                continue
-            await ready.wait()
-
-    def stop(self) -> None:
-        self._stopped = True
-        self._room.set()
-
-    def reraise(self) -> None:
-        if self._error is not None:
-            raise self._error
-
-
-class _Drain:
-    """Verdicts made on the event loop, taken in batches by the caller's thread."""
-
-    PAUSE = 0.02
-    """Seconds without a verdict after which the caller's ``on_wait`` runs."""
-
-    def __init__(self, loop: asyncio.AbstractEventLoop, capacity: int) -> None:
-        self._loop = loop
-        self._capacity = capacity
-        self._items: list[Verdict] = []
-        self._cond = threading.Condition()
-        self._done = False
-        self._space: asyncio.Event | None = None
-
-    async def pump(self, chunks: AsyncIterator[list[Verdict]]) -> None:
-        self._space = asyncio.Event()
-        self._space.set()
-        try:
-            async for chunk in chunks:
-                with self._cond:
-                    was_empty = not self._items
-                    self._items.extend(chunk)
-                    full = len(self._items) >= self._capacity
-                    if was_empty or full:
-                        self._cond.notify()
-                    if full:
-                        self._space.clear()
-                if full:
-                    await self._space.wait()
-        finally:
-            with self._cond:
-                self._done = True
-                self._cond.notify()
-
-    def take(self, on_wait: Callable[[], None] | None = None) -> list[Verdict]:
-        with self._cond:
-            if on_wait is not None and not self._items and not self._done:
-                # Only a real pause calls on_wait: a warm run that briefly drains
-                # the queue should not pay for a flush each time.
-                self._cond.wait(self.PAUSE)
-                if not self._items and not self._done:
-                    self._cond.release()
-                    try:
-                        on_wait()
-                    finally:
-                        self._cond.acquire()
-            while not self._items and not self._done:
-                self._cond.wait()
-            if len(self._items) < 64 and not self._done:
-                # A moment more lets verdicts that trickle in (look-ups ending one
-                # by one) be handed over together rather than a wake-up each.
-                self._cond.wait(0.0005)
-            items, self._items = self._items, []
-        if self._space is not None and not self._space.is_set():
-            self.release()
-        return items
-
-    def release(self) -> None:
-        space = self._space
-        if space is not None:
-            with contextlib.suppress(RuntimeError):
-                self._loop.call_soon_threadsafe(space.set)
-
-
-def _cache_ttl(part: DnsPart) -> float:
-    """How long one record type's answer is kept: its own TTL, RFC 2308 for negatives."""
-    ttl = float(part.min_ttl) if part.min_ttl is not None else 0.0
-    if part.addresses:
-        return min(ttl, MAX_TTL)
-    if part.error is None or part.error in (ErrorCode.NXDOMAIN.value, ErrorCode.NO_ADDRESS.value):
-        # NXDOMAIN, or NODATA (no error, no address): the negative answer's TTL, capped.
-        return min(ttl or NEGATIVE_TTL_CAP, NEGATIVE_TTL_CAP)
-    if part.error in (
-        ErrorCode.SERVFAIL.value,
-        ErrorCode.REFUSED.value,
-        ErrorCode.CNAME_LOOP.value,
-        ErrorCode.CNAME_TOO_LONG.value,
-    ):
-        return SERVFAIL_TTL
-    return 0.0
-
-
-async def _chunks(
-    items: Iterable[str] | AsyncIterable[str], size: int = 64
-) -> AsyncIterator[list[str]]:
-    """Inputs in lists: up to ``size`` from a plain iterable, one by one from an async one."""
-    if isinstance(items, AsyncIterable):
-        async for item in items:
-            yield [item]
-        return
-    iterator = iter(items)
-    while True:
-        chunk: list[str] = []
-        try:
-            for item in iterator:
-                chunk.append(item)
-                if len(chunk) >= size:
-                    break
-        except BaseException:
-            if chunk:  # what was read before the failure is still answered
-                yield chunk
-            raise
-        if chunk:
-            yield chunk
-        if len(chunk) < size:
-            return
 
 
 _default: Locator | None = None

@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from hostlocate import AsyncLocator, Verdict
-from hostlocate.sources.dns import DEFAULT_MAX_ADDRESSES, DEFAULT_MAX_CNAMES
+from hostlocate.plan import DEFAULT_MAX_ADDRESSES
+from hostlocate.sources.dns import DEFAULT_MAX_CNAMES
 from tests.integration._budget import MARGIN, timed_verdict
 from tests.netlab import DnsLab
 from tests.rdaplab import RdapLab

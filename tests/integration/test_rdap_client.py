@@ -239,15 +239,15 @@ def test_peek_says_when_each_cached_answer_expires(lab: RdapLab) -> None:
         await client.lookup_domain("cf-site.com")
         after = time.monotonic()
         for found, ttl in [
-            (client.peek_ip_until("193.0.7.1"), 600.0),  # a network: the cache lifetime
-            (client.peek_ip_until("193.0.7.1"), 600.0),  # again, from the per-address memo
-            (client.peek_ip_until("45.0.0.1"), 60.0),  # a remembered 404: the negative one
-            (client.peek_domain_until("cf-site.com"), 600.0),
+            (client.cached_ip("193.0.7.1"), 600.0),  # a network: the cache lifetime
+            (client.cached_ip("193.0.7.1"), 600.0),  # again, from the per-address memo
+            (client.cached_ip("45.0.0.1"), 60.0),  # a remembered 404: the negative one
+            (client.cached_domain("cf-site.com"), 600.0),
         ]:
             assert found is not None
             assert before + ttl <= found[1] <= after + ttl
-        assert client.peek_ip_until("198.51.100.1") is None
-        assert client.peek_domain_until("other-site.com") is None
+        assert client.cached_ip("198.51.100.1") is None
+        assert client.cached_domain("other-site.com") is None
 
     run(lab, body, cache_ttl=600.0, negative_ttl=60.0)
 

@@ -282,15 +282,16 @@ def _url(special: str | None, host: str = "x.onion", is_ip: bool = False) -> Rep
     ],
 )
 def test_special_names_are_not_routable(special: str, flag: str) -> None:
-    result = decide_special(_url(special))
+    result = decide_special(_url(special), lambda cc: ())
     assert result is not None
-    status, error, j = result
-    assert status == "not_routable" and error is None and flag in j.flags
+    assert result.status == "not_routable" and result.error is None
+    assert flag in result.jurisdiction.flags
+    assert result.routing.escalation == "manual_review"
 
 
 def test_ordinary_names_and_ip_literals_go_on_to_dns() -> None:
-    assert decide_special(_url(None, "example.fr")) is None
-    assert decide_special(_url("loopback", "127.0.0.1", is_ip=True)) is None
+    assert decide_special(_url(None, "example.fr"), lambda cc: ()) is None
+    assert decide_special(_url("loopback", "127.0.0.1", is_ip=True), lambda cc: ()) is None
 
 
 def test_behind_cdn_prefers_the_address_provider() -> None:

@@ -10,9 +10,9 @@ import dns.rdatatype
 import pytest
 
 from hostlocate.errors import ConfigError
+from hostlocate.plan import combine_dns
 from hostlocate.sources.dns import (
     Nameserver,
-    _combine,
     _negative_ttl,
     _Outcome,
     _walk,
@@ -101,7 +101,7 @@ def test_combine_merges_a_and_aaaa_and_dedupes() -> None:
     v6 = _Outcome(
         rcode="NOERROR", chain=["h.com"], addresses=["2001:db8::1"], min_ttl=30, queries=1
     )
-    r = _combine("h.com", v4, v6, 32)
+    r = combine_dns("h.com", v4, v6, 32)
     assert r.addresses == ("192.0.2.1", "2001:db8::1")
     assert r.min_ttl == 30 and r.rcode == "NOERROR" and r.error is None and r.queries == 2
 
@@ -109,7 +109,7 @@ def test_combine_merges_a_and_aaaa_and_dedupes() -> None:
 def test_combine_aaaa_only_host_is_resolved() -> None:
     v4 = _Outcome(rcode="NOERROR", chain=["h.com"])
     v6 = _Outcome(rcode="NOERROR", chain=["h.com"], addresses=["2001:db8::1"])
-    r = _combine("h.com", v4, v6, 32)
+    r = combine_dns("h.com", v4, v6, 32)
     assert r.addresses == ("2001:db8::1",) and r.error is None
 
 
@@ -126,7 +126,7 @@ def test_combine_aaaa_only_host_is_resolved() -> None:
 def test_combine_picks_the_most_telling_error(
     e4: str | None, e6: str | None, expected: str
 ) -> None:
-    r = _combine(
+    r = combine_dns(
         "h.com", _Outcome(error=e4, chain=["h.com"]), _Outcome(error=e6, chain=["h.com"]), 32
     )
     assert r.addresses == () and r.error == expected
@@ -134,7 +134,7 @@ def test_combine_picks_the_most_telling_error(
 
 def test_address_cap() -> None:
     v4 = _Outcome(addresses=[f"192.0.2.{i}" for i in range(50)], chain=["h.com"])
-    assert len(_combine("h.com", v4, _Outcome(chain=["h.com"]), 32).addresses) == 32
+    assert len(combine_dns("h.com", v4, _Outcome(chain=["h.com"]), 32).addresses) == 32
 
 
 @pytest.mark.parametrize(

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from hostlocate.locator import MAX_TTL, NEGATIVE_TTL_CAP, SERVFAIL_TTL, _cache_ttl
 from hostlocate.models import DnsPart
+from hostlocate.sources.dns_cache import MAX_TTL, NEGATIVE_TTL_CAP, SERVFAIL_TTL
+from hostlocate.sources.dns_cache import cache_ttl as _cache_ttl
 
 
 @pytest.mark.parametrize(

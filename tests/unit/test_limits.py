@@ -25,11 +25,10 @@ from hostlocate import ConfigError, ErrorCode, InvalidURLError, Locator
 from hostlocate.batch import MAX_LINE_CHARS
 from hostlocate.locator import DEFAULT_TIMEOUT
 from hostlocate.parse import MAX_INPUT_CHARS, exceeds_dns_limits, parse_reported_url
+from hostlocate.plan import DEFAULT_MAX_ADDRESSES, combine_dns
 from hostlocate.sources.dns import (
-    DEFAULT_MAX_ADDRESSES,
     DEFAULT_MAX_CNAMES,
     DnsClient,
-    _combine,
     _Outcome,
     _walk,
 )
@@ -160,9 +159,8 @@ def test_addresses_per_host_are_capped_ipv4_first_in_order() -> None:
         chain=["big.example"], addresses=[f"192.0.2.{i}" for i in range(80, 0, -1)], rcode="NOERROR"
     )
     v6 = _Outcome(chain=["big.example"], addresses=["2001:db8::1"], rcode="NOERROR")
-    limit = DnsClient(["127.0.0.1"]).max_addresses
-    result = _combine("big.example", v4, v6, limit)
-    assert len(result.addresses) == DEFAULT_MAX_ADDRESSES == limit
+    result = combine_dns("big.example", v4, v6, DEFAULT_MAX_ADDRESSES)
+    assert len(result.addresses) == DEFAULT_MAX_ADDRESSES
     assert result.addresses == tuple(f"192.0.2.{i}" for i in range(1, DEFAULT_MAX_ADDRESSES + 1))
 
 
@@ -171,7 +169,7 @@ def test_addresses_under_the_cap_are_all_kept() -> None:
         chain=["h.example"], addresses=[f"192.0.2.{i}" for i in range(1, 32)], rcode="NOERROR"
     )
     v6 = _Outcome(chain=["h.example"], addresses=["2001:db8::1"], rcode="NOERROR")
-    result = _combine("h.example", v4, v6, DEFAULT_MAX_ADDRESSES)
+    result = combine_dns("h.example", v4, v6, DEFAULT_MAX_ADDRESSES)
     assert len(result.addresses) == DEFAULT_MAX_ADDRESSES
     assert result.addresses[-1] == "2001:db8::1"
 

@@ -10,7 +10,6 @@ come back truncated are asked again over TCP.
 from __future__ import annotations
 
 import ipaddress
-import socket
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,12 +24,10 @@ import dns.rdatatype
 import dns.resolver
 
 from hostlocate.errors import ConfigError, ErrorCode
-from hostlocate.models import DnsPart, DNSResult
+from hostlocate.models import DnsPart
 
 DEFAULT_MAX_CNAMES = 8
 """Longest CNAME chain followed; real sites rarely need more than 4."""
-DEFAULT_MAX_ADDRESSES = 32
-"""Addresses kept per host; a huge answer is cut, not refused."""
 DEFAULT_QUERY_TIMEOUT = 2.0
 
 
@@ -113,7 +110,6 @@ class DnsClient:
         *,
         query_timeout: float = DEFAULT_QUERY_TIMEOUT,
         max_cnames: int = DEFAULT_MAX_CNAMES,
-        max_addresses: int = DEFAULT_MAX_ADDRESSES,
     ) -> None:
         if nameservers:
             self.nameservers = [
@@ -126,7 +122,6 @@ class DnsClient:
         self.query_timeout = query_timeout
         self._names: tuple[str, ...] | None = None
         self.max_cnames = max_cnames
-        self.max_addresses = max_addresses
 
     @property
     def resolver_names(self) -> tuple[str, ...]:
@@ -153,10 +148,6 @@ class DnsClient:
             min_ttl=o.min_ttl,
             queries=o.queries,
         )
-
-    def combine(self, host: str, v4: DnsPart, v6: DnsPart) -> DNSResult:
-        """The verdict's DNS facts from a host's A and AAAA parts."""
-        return _combine(host, v4, v6, self.max_addresses)
 
     async def _resolve_type(
         self, host: str, rdtype: dns.rdatatype.RdataType, deadline: float
@@ -308,61 +299,3 @@ def _negative_ttl(response: dns.message.Message, outcome: _Outcome) -> None:
 def _ttl(outcome: _Outcome, ttl: int) -> None:
     if outcome.min_ttl is None or ttl < outcome.min_ttl:
         outcome.min_ttl = ttl
-
-
-_ERROR_RANK = {
-    ErrorCode.CNAME_LOOP.value: 0,
-    ErrorCode.CNAME_TOO_LONG.value: 1,
-    ErrorCode.NXDOMAIN.value: 2,
-    ErrorCode.SERVFAIL.value: 3,
-    ErrorCode.REFUSED.value: 4,
-    ErrorCode.DNS_ERROR.value: 5,
-    ErrorCode.DNS_TIMEOUT.value: 6,
-}
-
-
-def _address_order(address: str) -> tuple[bool, bytes]:
-    """IPv4 before IPv6, each by numeric value (``inet_pton``: a tenth of ``ipaddress``'s cost)."""
-    v6 = ":" in address
-    return v6, socket.inet_pton(socket.AF_INET6 if v6 else socket.AF_INET, address)
-
-
-def _combine(
-    host: str, v4: _Outcome | DnsPart, v6: _Outcome | DnsPart, max_addresses: int
-) -> DNSResult:
-    """Merge the A and AAAA look-ups into one result for the verdict."""
-    chain = v4.chain if len(v4.chain) >= len(v6.chain) else v6.chain
-    # Sorted, IPv4 first: resolvers rotate round-robin answers, and the same
-    # answers must give the same verdict.
-    addresses = sorted(set(v4.addresses) | set(v6.addresses), key=_address_order)
-    del addresses[max_addresses:]
-    ttls = [t for t in (v4.min_ttl, v6.min_ttl) if t is not None]
-    queries = v4.queries + v6.queries
-    error: str | None
-    rcode: str | None
-    if addresses:
-        rcode = "NOERROR"
-        error = None
-        # A loop or an over-long chain taints the whole answer even if one type resolved.
-        for o in (v4, v6):
-            if o.error in (ErrorCode.CNAME_LOOP.value, ErrorCode.CNAME_TOO_LONG.value):
-                error = o.error
-    else:
-        errors = [e for e in (v4.error, v6.error) if e]
-        if errors:
-            error = min(errors, key=lambda e: _ERROR_RANK.get(e, 9))
-        else:
-            error = ErrorCode.NO_ADDRESS.value
-        rcode = v4.rcode or v6.rcode
-        if error == ErrorCode.NXDOMAIN.value:
-            rcode = "NXDOMAIN"
-    if error in (ErrorCode.CNAME_LOOP.value, ErrorCode.CNAME_TOO_LONG.value):
-        addresses = []
-    return DNSResult(
-        cname_chain=tuple(chain) if chain else (host,),
-        addresses=tuple(addresses),
-        rcode=rcode,
-        min_ttl=min(ttls) if ttls else None,
-        error=error,
-        queries=queries,
-    )

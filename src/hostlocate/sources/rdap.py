@@ -307,10 +307,10 @@ class RdapClient:
 
         Never asks a registry: the synchronous fast path for warm batches.
         """
-        found = self.peek_ip_until(ip)
+        found = self.cached_ip(ip)
         return None if found is None else found[0]
 
-    def peek_ip_until(self, ip: str) -> tuple[IpOwnership, float] | None:
+    def cached_ip(self, ip: str) -> tuple[IpOwnership, float] | None:
         """:meth:`peek_ip` with the ``time.monotonic()`` moment the answer expires."""
         hot = self._hot.get(ip)
         if hot is not None:
@@ -326,10 +326,10 @@ class RdapClient:
 
     def peek_domain(self, domain: str) -> RegistrarInfo | None:
         """The cached registrar answer for ``domain``, or None; never asks a registry."""
-        found = self.peek_domain_until(domain)
+        found = self.cached_domain(domain)
         return None if found is None else found[0]
 
-    def peek_domain_until(self, domain: str) -> tuple[RegistrarInfo, float] | None:
+    def cached_domain(self, domain: str) -> tuple[RegistrarInfo, float] | None:
         """:meth:`peek_domain` with the ``time.monotonic()`` moment the answer expires."""
         hit = self._domains.get_with_expiry(domain.strip().rstrip(".").lower())
         if hit is not None:

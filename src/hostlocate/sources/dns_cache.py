@@ -1,0 +1,105 @@
+"""DNS answers kept for their own TTL, and asked once however many records want them.
+
+:class:`CachedDns` is the DNS source the locator uses: it wraps a resolving
+client (``resolve_part``) with a cache of one entry per name and record type
+(a 60-second NODATA for AAAA must not cut short a 300-second A record), the
+negative-caching policy of RFC 2308, and the sharing of queries under way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Protocol
+
+import msgspec
+
+from hostlocate.cache import Cache
+from hostlocate.errors import ErrorCode
+from hostlocate.models import DnsPart
+
+__all__ = ["CachedDns", "cache_ttl"]
+
+NEGATIVE_TTL_CAP = 300.0
+"""RFC 2308 lets negative answers be cached; this caps how long."""
+SERVFAIL_TTL = 5.0
+"""A failing zone is asked again soon, but not once per record of a burst."""
+MAX_TTL = 86_400.0
+
+_SHORT_LIVED = frozenset(
+    {
+        ErrorCode.SERVFAIL.value,
+        ErrorCode.REFUSED.value,
+        ErrorCode.CNAME_LOOP.value,
+        ErrorCode.CNAME_TOO_LONG.value,
+    }
+)
+
+
+class Resolving(Protocol):
+    """What :class:`CachedDns` needs of a resolving client."""
+
+    @property
+    def resolver_names(self) -> tuple[str, ...]: ...
+
+    async def resolve_part(self, host: str, rdtype: str, *, deadline: float) -> DnsPart: ...
+
+
+class CachedDns:
+    """A :class:`~hostlocate.sources.base.DnsSource` over a resolving client and a cache."""
+
+    def __init__(self, client: Resolving, cache: Cache[str, DnsPart]) -> None:
+        self._client = client
+        self._cache = cache
+        self._inflight: dict[str, asyncio.Future[DnsPart]] = {}
+
+    @property
+    def resolver_names(self) -> tuple[str, ...]:
+        return self._client.resolver_names
+
+    def cached(self, host: str, rdtype: str) -> tuple[DnsPart, float] | None:
+        return self._cache.get_with_expiry(f"{host}|{rdtype}")
+
+    async def resolve(self, host: str, rdtype: str, *, deadline: float) -> DnsPart:
+        key = f"{host}|{rdtype}"
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        pending = self._inflight.get(key)
+        if pending is not None:
+            shared = await asyncio.shield(pending)
+            return msgspec.structs.replace(shared, queries=0)  # asked by another record
+        future: asyncio.Future[DnsPart] = asyncio.get_running_loop().create_future()
+        self._inflight[key] = future
+        try:
+            part = await self._client.resolve_part(host, rdtype, deadline=deadline)
+            # Cached copies made no query of their own.
+            self._cache.put(key, msgspec.structs.replace(part, queries=0), cache_ttl(part))
+            future.set_result(part)
+            return part
+        except BaseException as exc:
+            future.set_exception(exc)
+            future.exception()  # mark retrieved: waiters re-raise it themselves
+            raise
+        finally:
+            del self._inflight[key]
+
+    def stats(self) -> dict[str, Any]:
+        return {"dns_cache": self._cache.stats.as_dict()}
+
+    async def aclose(self) -> None:
+        closing = getattr(self._client, "aclose", None)
+        if closing is not None:
+            await closing()
+
+
+def cache_ttl(part: DnsPart) -> float:
+    """How long one record type's answer is kept: its own TTL, RFC 2308 for negatives."""
+    ttl = float(part.min_ttl) if part.min_ttl is not None else 0.0
+    if part.addresses:
+        return min(ttl, MAX_TTL)
+    if part.error is None or part.error in (ErrorCode.NXDOMAIN.value, ErrorCode.NO_ADDRESS.value):
+        # NXDOMAIN, or NODATA (no error, no address): the negative answer's TTL, capped.
+        return min(ttl or NEGATIVE_TTL_CAP, NEGATIVE_TTL_CAP)
+    if part.error in _SHORT_LIVED:
+        return SERVFAIL_TTL
+    return 0.0
