@@ -9,16 +9,19 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 import msgspec
 
 from hostlocate.errors import ErrorCode
 from hostlocate.models import (
     AddressFacts,
+    Basis,
     Candidate,
+    Confidence,
     DNSResult,
     ErrorInfo,
+    Escalation,
     GeoFacts,
     Hotline,
     IpOwnership,
@@ -28,24 +31,25 @@ from hostlocate.models import (
     RegistrarInfo,
     ReportedURL,
     Routing,
+    Status,
 )
 
 CDN_KINDS = frozenset({"cdn", "reverse_proxy"})
 
 # Statuses
-LOCATED = "located"
-UNRESOLVED = "unresolved"
-NOT_ROUTABLE = "not_routable"
-INVALID = "invalid"
+LOCATED: Final = "located"
+UNRESOLVED: Final = "unresolved"
+NOT_ROUTABLE: Final = "not_routable"
+INVALID: Final = "invalid"
 
-MANUAL_REVIEW = "manual_review"
+MANUAL_REVIEW: Final = "manual_review"
 
 
 class Decision(NamedTuple):
     """A host's decision: every part of its verdicts that does not change from record
     to record (the input, the parsed URL and provenance do)."""
 
-    status: str
+    status: Status
     error: ErrorInfo | None
     jurisdiction: Jurisdiction
     routing: Routing
@@ -53,7 +57,7 @@ class Decision(NamedTuple):
     cname_providers: tuple[Provider, ...] = ()
 
 
-def failure(status: str, code: str, message: str) -> Decision:
+def failure(status: Status, code: str, message: str) -> Decision:
     """The decision for a record that could not be looked up (bad input, bad data, a bug)."""
     return Decision(
         status=status,
@@ -211,7 +215,7 @@ def decide(
     addresses: Sequence[AddressFacts],
     chain_provider: Provider | None = None,
     rdap_enabled: bool = True,
-) -> tuple[str, ErrorInfo | None, Jurisdiction]:
+) -> tuple[Status, ErrorInfo | None, Jurisdiction]:
     """Status, error and jurisdiction from the facts about one host.
 
     ``dns`` is None for IP literals. ``chain_provider`` is the CDN/proxy matched on
@@ -314,10 +318,11 @@ def decide(
             "addresses in several countries: "
             + ", ".join(f"{c.country} ({c.addresses})" for c in candidates)
         )
-    basis = "geoip" if "geoip" in bases else "registry"
+    basis: Basis = "geoip" if "geoip" in bases else "registry"
     if basis == "registry":
         reasons.append("no geolocation: the registration country decides")
 
+    confidence: Confidence
     if "anycast" in flags or "partial_cdn" in flags:
         confidence = "low"
     elif len(candidates) > 1 or mismatch or basis == "registry" or "rdap_unavailable" in flags:
@@ -341,7 +346,7 @@ def decide(
 def route(
     jurisdiction: Jurisdiction,
     *,
-    status: str,
+    status: Status,
     addresses: Sequence[AddressFacts],
     chain_provider: Provider | None,
     hotlines_for: Callable[[str], tuple[Hotline, ...]],
@@ -351,7 +356,7 @@ def route(
     if status == INVALID:
         return Routing()
     hotlines: tuple[Hotline, ...] = ()
-    escalation: str | None
+    escalation: Escalation | None
     if jurisdiction.country:
         hotlines = hotlines_for(jurisdiction.country)
         escalation = None if hotlines else "inhope"

@@ -12,11 +12,20 @@ renames.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import msgspec
 
 SCHEMA = "hostlocate.verdict/1"
+
+Status = Literal["located", "unresolved", "not_routable", "invalid"]
+"""What became of the look-up (the contract's ``status``)."""
+Confidence = Literal["high", "medium", "low", "none"]
+Basis = Literal["geoip", "registry", "cdn_operator", "none"]
+"""What decided the country."""
+ProviderKind = Literal["cdn", "reverse_proxy", "cloud", "hosting_platform", "hosting"]
+ContactRole = Literal["hosting", "cdn", "registrar"]
+Escalation = Literal["inhope", "manual_review"]
 
 
 class ReportedURL(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -177,8 +186,7 @@ class Provider(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A CDN, reverse proxy, cloud or hosting platform an address or name belongs to."""
 
     name: str
-    kind: str
-    """cdn, reverse_proxy, cloud, hosting_platform or hosting."""
+    kind: ProviderKind
     id: str | None = None
     legal_seat_country: str | None = None
     matched_by: str | None = None
@@ -222,10 +230,8 @@ class Jurisdiction(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """The decided country, how sure, on what basis, and why."""
 
     country: str | None = None
-    confidence: str = "none"
-    """high, medium, low or none."""
-    basis: str = "none"
-    """geoip, registry, cdn_operator or none."""
+    confidence: Confidence = "none"
+    basis: Basis = "none"
     candidates: tuple[Candidate, ...] = ()
     flags: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
@@ -247,8 +253,7 @@ class Hotline(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 class NoticeContact(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Whom to send a notice: hosting abuse desk, CDN, registrar."""
 
-    role: str
-    """hosting, cdn or registrar."""
+    role: ContactRole
     email: str | None = None
     url: str | None = None
     name: str | None = None
@@ -260,7 +265,7 @@ class Routing(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Where the report goes next."""
 
     hotlines: tuple[Hotline, ...] = ()
-    escalation: str | None = None
+    escalation: Escalation | None = None
     """None, ``inhope`` (no member hotline in the country) or ``manual_review``."""
     notice_contacts: tuple[NoticeContact, ...] = ()
 
@@ -293,8 +298,7 @@ class Verdict(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
     schema: str = SCHEMA
     input: str
-    status: str
-    """located, unresolved, not_routable or invalid."""
+    status: Status
     error: ErrorInfo | None = None
     url: ReportedURL | None = None
     dns: DNSResult | None = None
@@ -307,12 +311,9 @@ class Verdict(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
     def to_dict(self) -> dict[str, Any]:
         """The contract's JSON structure as plain Python objects."""
-        from hostlocate import serialize
-
-        return serialize.to_dict(self)
+        out: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(self))
+        return out
 
     def to_json(self) -> str:
         """The verdict as one line of JSON."""
-        from hostlocate import serialize
-
-        return serialize.to_json(self).decode()
+        return msgspec.json.encode(self).decode()

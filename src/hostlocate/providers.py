@@ -15,16 +15,16 @@ import os
 import socket
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from typing import Self
+from typing import Self, get_args
 
 import msgspec
 
 from hostlocate import _resources
 from hostlocate.errors import DataError
-from hostlocate.models import Provider, SourceInfo
+from hostlocate.models import Provider, ProviderKind, SourceInfo
 
 PROVIDERS_FILE = "providers.json"
-KINDS = frozenset({"cdn", "reverse_proxy", "cloud", "hosting_platform", "hosting"})
+KINDS = frozenset(get_args(ProviderKind))
 
 
 class Reference(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,7 +40,7 @@ class ProviderRecord(msgspec.Struct, frozen=True, kw_only=True):
 
     id: str
     name: str
-    kind: str
+    kind: ProviderKind
     legal_seat_country: str | None = None
     legal_seat_ref: tuple[str, ...] = ()
     asns: tuple[int, ...] = ()

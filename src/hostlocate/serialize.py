@@ -14,8 +14,7 @@ _decoder = msgspec.json.Decoder(Verdict)
 
 def to_dict(verdict: Verdict) -> dict[str, Any]:
     """Plain dicts, lists and scalars, as the JSON would hold them."""
-    out: dict[str, Any] = msgspec.json.decode(_encoder.encode(verdict))
-    return out
+    return verdict.to_dict()
 
 
 def to_json(verdict: Verdict) -> bytes:
