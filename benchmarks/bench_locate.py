@@ -17,12 +17,13 @@ import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(REPO / "src"), str(REPO)]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+from tests.fakes import FakeDns, FakeOwners
 
 from hostlocate import AsyncLocator, Locator
 from hostlocate.models import DnsPart, IpOwnership, Network, RegistrarInfo
-from tests.fakes import FakeDns, FakeOwners
 
 HOST = "www.ripe-site.nl"
 IP = "193.0.6.139"
