@@ -81,7 +81,7 @@ CSV_VERDICT_COLUMNS = (
     "basis",
     "flags",
     "hotline",
-    "escalation",
+    "next_step",
     "notice_emails",
     "addresses",
 )
@@ -251,7 +251,7 @@ def verdict_columns(verdict: Verdict) -> list[str]:
         j.basis,
         _join(j.flags),
         _join(h.name for h in r.hotlines),
-        r.escalation or "",
+        r.next_step or "",
         _join(dict.fromkeys(c.email for c in r.notice_contacts)),
         _join(a.ip for a in verdict.addresses),
     ]
@@ -1056,5 +1056,5 @@ def internal_verdict(text: str, message: str) -> Verdict:
         input=text,
         status="unresolved",
         error=ErrorInfo(code=ErrorCode.INTERNAL.value, message=message),
-        routing=Routing(escalation="manual_review"),
+        routing=Routing(next_step="manual_review"),
     )

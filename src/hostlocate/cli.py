@@ -248,8 +248,8 @@ def render(v: Verdict) -> str:
         lines.append("  flags      " + ", ".join(j.flags))
     for h in v.routing.hotlines:
         lines.append(f"  hotline    {h.name} ({h.country})" + ("" if h.certain else " [unsure]"))
-    if v.routing.escalation:
-        lines.append(f"  escalate   {v.routing.escalation}")
+    if v.routing.next_step:
+        lines.append(f"  next step  {v.routing.next_step}")
     for c in v.routing.notice_contacts:
         lines.append(f"  notice     {c.role}: {c.email or c.url or c.name}")
     return "\n".join(lines) + "\n\n"

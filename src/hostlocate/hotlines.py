@@ -38,6 +38,7 @@ def _parse(text: str, where: str) -> list[Hotline]:
             raise DataError(f"hotline table {where}, line {line}: no source", path=where)
         rows.append(
             Hotline(
+                id=(row.get("id") or "").strip(),
                 country=country,
                 name=name,
                 organisation=(row["organisation"] or "").strip() or None,

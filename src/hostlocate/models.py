@@ -16,16 +16,27 @@ from typing import Any, Literal
 
 import msgspec
 
-SCHEMA = "hostlocate.verdict/1"
+SCHEMA = "hostlocate.verdict/2"
 
 Status = Literal["located", "unresolved", "not_routable", "invalid"]
 """What became of the look-up (the contract's ``status``)."""
 Confidence = Literal["high", "medium", "low", "none"]
-Basis = Literal["geoip", "registry", "cdn_operator", "none"]
+Basis = Literal[
+    "geoip",
+    "registry",
+    "cdn_operator",
+    "origin_hidden",
+    "origin_disclosed",
+    "platform_seat",
+    "none",
+]
 """What decided the country."""
 ProviderKind = Literal["cdn", "reverse_proxy", "cloud", "hosting_platform", "hosting"]
-ContactRole = Literal["hosting", "cdn", "registrar"]
-Escalation = Literal["inhope", "manual_review"]
+ContactRole = Literal["platform", "redirector", "hosting", "cdn", "registrar"]
+NextStep = Literal["forward_to_hotline", "notify_intermediary", "law_enforcement", "manual_review"]
+"""What the analyst does next (``routing.next_step``)."""
+HotlineRole = Literal["hosting_country", "candidate_country", "intermediary_seat"]
+PlatformMatch = Literal["psl_private_suffix", "domain", "cname"]
 
 
 class ReportedURL(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -63,6 +74,14 @@ class ReportedURL(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """The input was defanged (``hxxp``, ``[.]``...) and has been refanged."""
     scheme_assumed: bool = False
     """No scheme was given; ``http://`` was assumed."""
+
+
+class Report(msgspec.Struct, frozen=True, gc=False):
+    """An input of ``locate_many`` that carries more than the URL."""
+
+    url: str
+    origin: tuple[str, ...] = ()
+    """Origin addresses an intermediary disclosed for this URL."""
 
 
 class ErrorInfo(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -212,6 +231,8 @@ class AddressFacts(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     asn: int | None = None
     as_org: str | None = None
     network: Network | None = None
+    holder: Holder | None = None
+    """The network's registrant organisation and its country, from RDAP."""
     abuse_emails: tuple[str, ...] = ()
     provider: Provider | None = None
     anycast: bool = False
@@ -241,6 +262,8 @@ class Jurisdiction(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 class Hotline(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A member hotline to forward the report to."""
 
+    id: str
+    """Stable, lower case (``gb-iwf``): what software keys on, names change."""
     country: str
     name: str
     organisation: str | None = None
@@ -248,10 +271,28 @@ class Hotline(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     report_url: str | None = None
     certain: bool = True
     """False where membership or operator is not confirmed by a source."""
+    role: HotlineRole | None = None
+    """Why this verdict names it: the hosting country's, another candidate country's,
+    or the hotline of an intermediary's legal seat."""
+
+
+class Platform(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """The hosting platform, image or file host, blog or page host the content is on."""
+
+    id: str
+    name: str
+    kind: str
+    """image_host, file_host, blog, page_host, hosting_platform..."""
+    legal_seat_country: str | None = None
+    report_url: str | None = None
+    """The platform's own reporting form or page, where it asks for one."""
+    abuse_email: str | None = None
+    matched_by: PlatformMatch
+    """How the URL was matched: its PSL private suffix, its domain, or a CNAME."""
 
 
 class NoticeContact(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """Whom to send a notice: hosting abuse desk, CDN, registrar."""
+    """Whom to send a notice: platform, redirector, hosting abuse desk, CDN, registrar."""
 
     role: ContactRole
     email: str | None = None
@@ -265,8 +306,9 @@ class Routing(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Where the report goes next."""
 
     hotlines: tuple[Hotline, ...] = ()
-    escalation: Escalation | None = None
-    """None, ``inhope`` (no member hotline in the country) or ``manual_review``."""
+    next_step: NextStep | None = None
+    """``forward_to_hotline``, ``notify_intermediary``, ``law_enforcement`` or
+    ``manual_review``; None for invalid input."""
     notice_contacts: tuple[NoticeContact, ...] = ()
 
 
@@ -294,7 +336,7 @@ class Provenance(msgspec.Struct, frozen=True, kw_only=True, gc=False):
 
 
 class Verdict(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """One jurisdiction verdict for one reported URL (contract ``hostlocate.verdict/1``)."""
+    """One jurisdiction verdict for one reported URL (contract ``hostlocate.verdict/2``)."""
 
     schema: str = SCHEMA
     input: str
@@ -305,6 +347,11 @@ class Verdict(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     addresses: tuple[AddressFacts, ...] = ()
     cname_providers: tuple[Provider, ...] = ()
     """Providers (CDN, proxy, platform) whose namespace a name of the CNAME chain is in."""
+    origin: tuple[AddressFacts, ...] = ()
+    """Origin addresses disclosed by an intermediary (``locate(url, origin=[...])``),
+    looked up like the host's own."""
+    platform: Platform | None = None
+    """The platform the content is on, where the URL or its CNAME chain names one."""
     jurisdiction: Jurisdiction = msgspec.field(default_factory=Jurisdiction)
     routing: Routing = msgspec.field(default_factory=Routing)
     provenance: Provenance | None = None

@@ -25,6 +25,7 @@ from hostlocate.models import (
     DNSResult,
     Hotline,
     IpOwnership,
+    Platform,
     Provider,
     RegistrarInfo,
     ReportedURL,
@@ -91,8 +92,10 @@ class Plan:
         "_address_facts",
         "_hotlines_for",
         "_max_addresses",
+        "_platform_for",
         "_provider_for_name",
         "_rdap",
+        "_redirector_for",
         "_registrar",
     )
 
@@ -104,9 +107,13 @@ class Plan:
         hotlines_for: Callable[[str], tuple[Hotline, ...]],
         rdap: bool,
         registrar: bool,
+        platform_for: Callable[[ReportedURL, tuple[str, ...]], decide.PlatformHit | None],
+        redirector_for: Callable[[ReportedURL], Platform | None],
         max_addresses: int = DEFAULT_MAX_ADDRESSES,
     ) -> None:
         self._address_facts = address_facts
+        self._platform_for = platform_for
+        self._redirector_for = redirector_for
         self._provider_for_name = provider_for_name
         self._hotlines_for = hotlines_for
         self._rdap = rdap
@@ -118,10 +125,11 @@ class Plan:
         """Registration data is asked for."""
         return self._rdap
 
-    def steps(self, url: ReportedURL) -> Steps:
+    def steps(self, url: ReportedURL, origin: tuple[str, ...] = ()) -> Steps:
         """Questions out, answers in, the host's decision at the end.
 
-        ``url`` is an ordinary host (special names are decided without a plan).
+        ``url`` is an ordinary host (special names are decided without a plan);
+        ``origin``: addresses an intermediary disclosed, looked up like the host's.
         """
         dns_result: DNSResult | None = None
         if url.is_ip:
@@ -133,7 +141,10 @@ class Plan:
             )
             ips = dns_result.addresses
         local = [self._address_facts(ip) for ip in ips]
-        owned = [f.ip for f in local if f.public] if self._rdap else []
+        disclosed = [self._address_facts(ip) for ip in origin]
+        owned = list(dict.fromkeys(f.ip for f in (*local, *disclosed) if f.public))
+        if not self._rdap:
+            owned = []
         needs: list[Need] = [OwnerOf(ip) for ip in owned]
         domain = url.icann_registered_domain
         if self._registrar and ips and not url.is_ip and domain is not None:
@@ -142,16 +153,22 @@ class Plan:
         # The drivers answer each need with its own kind of record, in order.
         owners = dict(zip(owned, cast(tuple[IpOwnership, ...], answers[: len(owned)]), strict=True))
         registrar = cast(RegistrarInfo, answers[-1]) if len(needs) > len(owned) else None
-        facts = tuple(decide.with_owner(f, owners[f.ip]) if f.ip in owners else f for f in local)
         chain = dns_result.cname_chain if dns_result is not None else ()
-        decision = decide.decide_host(
+        evidence = decide.Evidence(
             dns=dns_result,
-            addresses=facts,
+            addresses=tuple(
+                decide.with_owner(f, owners[f.ip]) if f.ip in owners else f for f in local
+            ),
             cname_providers=self._chain_providers(chain),
+            origin=tuple(
+                decide.with_owner(f, owners[f.ip]) if f.ip in owners else f for f in disclosed
+            ),
+            platform=self._platform_for(url, chain),
+            redirector=self._redirector_for(url),
             registrar=registrar,
             rdap_enabled=self._rdap,
-            hotlines_for=self._hotlines_for,
         )
+        decision = decide.decide_host(evidence, self._hotlines_for)
         return Outcome(dns_result, decision)
 
     def _chain_providers(self, chain: tuple[str, ...]) -> tuple[Provider, ...]:
