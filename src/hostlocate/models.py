@@ -189,6 +189,25 @@ class Provider(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     abuse_url: str | None = None
 
 
+class Platform(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """A hosting platform, image or file host, blog, page host or redirector serving the URL.
+
+    The platform, not the network under it, is who can remove the content, so
+    it gets the first notice.
+    """
+
+    id: str
+    name: str
+    kind: str
+    """image_host, file_host, blog, page_host, hosting_platform or redirector."""
+    legal_seat_country: str | None = None
+    report_url: str | None = None
+    """The operator's own report form or page, where it has one."""
+    abuse_email: str | None = None
+    matched_by: str | None = None
+    """psl_private_suffix, domain or cname."""
+
+
 class AddressFacts(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Everything known about one address."""
 
@@ -242,6 +261,9 @@ class Hotline(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     report_url: str | None = None
     certain: bool = True
     """False where membership or operator is not confirmed by a source."""
+    id: str = ""
+    """Stable lower-case identifier from the hotline table (``gb-iwf``); empty only
+    for a record built by hand."""
 
 
 class NoticeContact(msgspec.Struct, frozen=True, kw_only=True, gc=False):
