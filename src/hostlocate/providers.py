@@ -6,6 +6,16 @@ Pages inside Fastly, Cloudflare's proxy space among its other networks), its
 published address ranges. An address is matched by range first, then by ASN;
 a name by its longest listed suffix, on label boundaries only, so
 ``x.notcloudflare.net`` is not Cloudflare.
+
+Public resolvers and other anycast services (Google Public DNS, Quad9, OpenDNS)
+are records of kind ``public_resolver`` with their published addresses as
+ranges and ``anycast`` set, so an address such as 8.8.8.8 is matched by range
+before its operator's ASN and reported as anycast wherever the table's
+``is_anycast`` is asked. Cloudflare's resolver (1.1.1.1) needs no record of its
+own: Cloudflare's ASN already marks it anycast.
+
+Each operator's own reporting channel is kept with the one it asks for
+(``abuse_preferred``): Cloudflare, for one, wants its web form, not e-mail.
 """
 
 from __future__ import annotations
@@ -24,7 +34,25 @@ from hostlocate.errors import DataError
 from hostlocate.models import Provider, SourceInfo
 
 PROVIDERS_FILE = "providers.json"
-KINDS = frozenset({"cdn", "reverse_proxy", "cloud", "hosting_platform", "hosting"})
+KINDS = frozenset(
+    {"cdn", "reverse_proxy", "cloud", "hosting_platform", "hosting", "public_resolver"}
+)
+CHANNEL_KINDS = ("form", "email")
+
+
+class Channel(msgspec.Struct, frozen=True, gc=False):
+    """One way to send a notice: the operator's web ``form`` or its ``email`` address."""
+
+    kind: str
+    address: str
+
+    @staticmethod
+    def ordered(url: str | None, email: str | None, preferred: str | None) -> tuple[Channel, ...]:
+        """The channels that exist, the preferred one first (the form where none is named)."""
+        form = Channel("form", url) if url else None
+        mail = Channel("email", email) if email else None
+        first, second = (mail, form) if preferred == "email" else (form, mail)
+        return tuple(c for c in (first, second) if c is not None)
 
 
 class Reference(msgspec.Struct, frozen=True, kw_only=True):
@@ -50,6 +78,9 @@ class ProviderRecord(msgspec.Struct, frozen=True, kw_only=True):
     abuse_email: str | None = None
     abuse_url: str | None = None
     abuse_ref: tuple[str, ...] = ()
+    abuse_preferred: str | None = None
+    """``form`` or ``email``: the channel the operator asks for, where its own page says
+    (cited in ``abuse_ref``)."""
     anycast: bool | None = None
     anycast_ref: tuple[str, ...] = ()
     ranges: tuple[str, ...] = ()
@@ -172,6 +203,17 @@ class ProviderTable:
         if path is not None and given is None:
             source = msgspec.structs.replace(source, build_date=table.updated)
         for record in table.providers:
+            if record.abuse_preferred not in (None, *CHANNEL_KINDS) or (
+                record.abuse_preferred is not None
+                and not (
+                    record.abuse_url if record.abuse_preferred == "form" else record.abuse_email
+                )
+            ):
+                raise DataError(
+                    f"provider {record.id}: preferred channel {record.abuse_preferred!r} "
+                    "unknown or missing",
+                    path=str(file),
+                )
             for ref in (
                 *record.legal_seat_ref,
                 *record.asns_ref,
@@ -216,6 +258,24 @@ class ProviderTable:
         """True only where the provider documents its addresses as anycast."""
         i = self._index.get(provider_id)
         return i is not None and self.records[i].anycast is True
+
+    def is_anycast_address(self, ip: str, asn: int | None = None) -> bool:
+        """True where the address's provider (range first, then ASN) documents anycast.
+
+        Covers the published addresses of public resolvers (8.8.8.8, 9.9.9.9,
+        208.67.222.222...) and the ranges of anycast networks such as Cloudflare's.
+        """
+        provider = self.by_address(ip, asn)
+        return provider is not None and provider.id is not None and self.is_anycast(provider.id)
+
+    def channels(self, provider_id: str) -> tuple[Channel, ...]:
+        """The operator's reporting channels, the one it asks for first (its form, for
+        Cloudflare); ``()`` where the table knows none."""
+        i = self._index.get(provider_id)
+        if i is None:
+            return ()
+        record = self.records[i]
+        return Channel.ordered(record.abuse_url, record.abuse_email, record.abuse_preferred)
 
     def get(self, provider_id: str) -> ProviderRecord | None:
         """The full record (with references) of a provider."""
