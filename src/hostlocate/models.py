@@ -197,13 +197,16 @@ class Platform(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """
 
     id: str
+    """Stable lower-case identifier from the platform table (``github_pages``)."""
     name: str
     kind: str
     """image_host, file_host, blog, page_host, hosting_platform or redirector."""
     legal_seat_country: str | None = None
+    """The operator's seat: the country when the platform's addresses are front ends."""
     report_url: str | None = None
     """The operator's own report form or page, where it has one."""
     abuse_email: str | None = None
+    """The operator's abuse address, where a source gives one."""
     matched_by: str | None = None
     """psl_private_suffix, domain or cname."""
 

@@ -24,10 +24,9 @@ from typing import Self
 
 import msgspec
 
-from hostlocate import _resources
 from hostlocate.errors import DataError
 from hostlocate.models import Platform, ReportedURL, SourceInfo
-from hostlocate.providers import Channel, Reference
+from hostlocate.providers import Channel, OperatorRecord, Reference, read_json_table
 
 PLATFORMS_FILE = "platforms.json"
 KINDS = frozenset({"image_host", "file_host", "blog", "page_host", "hosting_platform"})
@@ -38,16 +37,16 @@ UNCONFIRMABLE = frozenset(
 )
 
 
-class PlatformRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """One platform or redirector as the table records it, with the references for each fact."""
+class PlatformRecord(OperatorRecord, frozen=True, kw_only=True):
+    """One platform or redirector as the table records it, with the references for each fact.
 
-    id: str
-    name: str
-    kind: str
+    ``kind`` is image_host, file_host, blog, page_host or hosting_platform, and
+    redirector for the records under ``redirectors``; ``legal_seat_country`` is
+    the country a verdict takes when the addresses are front ends.
+    """
+
     operator: str | None = None
     """The legal entity, where a source or general knowledge names it."""
-    legal_seat_country: str | None = None
-    legal_seat_ref: tuple[str, ...] = ()
     psl_suffixes: tuple[str, ...] = ()
     """Suffixes in the PSL's private section that the platform hands out (``github.io``)."""
     domains: tuple[str, ...] = ()
@@ -56,10 +55,7 @@ class PlatformRecord(msgspec.Struct, frozen=True, kw_only=True):
     """Names a customer's own domain points its CNAME at."""
     match_ref: tuple[str, ...] = ()
     report_url: str | None = None
-    abuse_email: str | None = None
-    abuse_ref: tuple[str, ...] = ()
-    abuse_preferred: str | None = None
-    """``form`` or ``email``: the channel the operator asks for, where a source says."""
+    """The operator's own report form or page."""
     front_ends: bool | None = None
     """True where the addresses are shared front ends (anycast, CDN, the platform's own
     edge), so they say nothing of where the content is kept; None where no source says."""
@@ -67,7 +63,6 @@ class PlatformRecord(msgspec.Struct, frozen=True, kw_only=True):
     unconfirmed: tuple[str, ...] = ()
     """Facts no source confirms: ``legal_seat_country``, ``report_url``, ``abuse_email``,
     ``front_ends``, ``match``."""
-    notes: str | None = None
 
 
 class _Table(msgspec.Struct, frozen=True):
@@ -121,12 +116,9 @@ def _check(record: PlatformRecord, references: dict[str, Reference], where: str)
         raise fail("reporting channel without a reference")
     if record.front_ends is not None and not record.front_ends_ref:
         raise fail("front_ends without a reference")
-    if record.abuse_preferred not in (None, "form", "email"):
-        raise fail(f"unknown preferred channel {record.abuse_preferred!r}")
-    if (record.abuse_preferred == "form" and not record.report_url) or (
-        record.abuse_preferred == "email" and not record.abuse_email
-    ):
-        raise fail("the preferred channel is missing")
+    why = record.preferred_channel_error(record.report_url)
+    if why is not None:
+        raise fail(why)
     unknown = set(record.unconfirmed) - UNCONFIRMABLE
     if unknown:
         raise fail(f"unknown unconfirmed field(s) {sorted(unknown)}")
@@ -171,17 +163,11 @@ class PlatformTable:
                     f"redirector {record.id}: kind must be {REDIRECTOR!r} in {where}", path=path
                 )
             self._add(record, self._redirect, (*record.domains, *record.psl_suffixes), where)
+        shared = [name for name in Platform.__struct_fields__ if name != "matched_by"]
         for record in records:
-            base = Platform(
-                id=record.id,
-                name=record.name,
-                kind=record.kind,
-                legal_seat_country=record.legal_seat_country,
-                report_url=record.report_url,
-                abuse_email=record.abuse_email,
-            )
+            facts = {name: getattr(record, name) for name in shared}
             for how in MATCHED_BY:
-                self._models[record.id, how] = msgspec.structs.replace(base, matched_by=how)
+                self._models[record.id, how] = Platform(**facts, matched_by=how)
 
     @staticmethod
     def _add(
@@ -203,16 +189,9 @@ class PlatformTable:
 
         ``source``: the provenance of ``path`` when a manifest describes it.
         """
-        given = source
-        file, source = _resources.table_file(PLATFORMS_FILE, path, given, "platform table")
-        try:
-            table = msgspec.json.decode(file.read_bytes(), type=_Table)
-        except OSError as exc:
-            raise DataError(f"platform table unreadable: {file}: {exc}", path=str(file)) from exc
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise DataError(f"platform table invalid: {file}: {exc}", path=str(file)) from exc
-        if path is not None and given is None:
-            source = msgspec.structs.replace(source, build_date=table.updated)
+        table, file, source = read_json_table(
+            PLATFORMS_FILE, path, source, "platform table", _Table
+        )
         for record in (*table.platforms, *table.redirectors):
             _check(record, table.references, str(file))
         return cls(table.platforms, table.redirectors, source, path=str(file))

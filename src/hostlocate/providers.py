@@ -25,7 +25,8 @@ import os
 import socket
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from typing import Self
+from pathlib import Path
+from typing import Protocol, Self, TypeVar
 
 import msgspec
 
@@ -63,30 +64,47 @@ class Reference(msgspec.Struct, frozen=True, kw_only=True):
     url: str | None = None
 
 
-class ProviderRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """One operator as the table records it, with the references for each fact."""
+class OperatorRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """What the provider and platform tables both record of an operator: who it is,
+    where it is seated and how it takes notices, each fact with its references."""
 
     id: str
     name: str
     kind: str
     legal_seat_country: str | None = None
     legal_seat_ref: tuple[str, ...] = ()
-    asns: tuple[int, ...] = ()
-    asns_ref: tuple[str, ...] = ()
-    cname_suffixes: tuple[str, ...] = ()
-    cname_ref: tuple[str, ...] = ()
     abuse_email: str | None = None
-    abuse_url: str | None = None
     abuse_ref: tuple[str, ...] = ()
     abuse_preferred: str | None = None
     """``form`` or ``email``: the channel the operator asks for, where its own page says
     (cited in ``abuse_ref``)."""
+    notes: str | None = None
+
+    def preferred_channel_error(self, form: str | None) -> str | None:
+        """Why the preferred channel is wrong (unknown, or absent from the record), or None."""
+        preferred = self.abuse_preferred
+        if preferred is None:
+            return None
+        if preferred not in CHANNEL_KINDS:
+            return f"unknown preferred channel {preferred!r}"
+        if not (form if preferred == "form" else self.abuse_email):
+            return f"the preferred channel ({preferred}) is missing"
+        return None
+
+
+class ProviderRecord(OperatorRecord, frozen=True, kw_only=True):
+    """One provider as the table records it, with the references for each fact."""
+
+    asns: tuple[int, ...] = ()
+    asns_ref: tuple[str, ...] = ()
+    cname_suffixes: tuple[str, ...] = ()
+    cname_ref: tuple[str, ...] = ()
+    abuse_url: str | None = None
     anycast: bool | None = None
     anycast_ref: tuple[str, ...] = ()
     ranges: tuple[str, ...] = ()
     ranges_ref: tuple[str, ...] = ()
     ranges_date: str | None = None
-    notes: str | None = None
 
 
 class _Table(msgspec.Struct, frozen=True):
@@ -94,6 +112,39 @@ class _Table(msgspec.Struct, frozen=True):
     updated: str
     references: dict[str, Reference]
     providers: tuple[ProviderRecord, ...]
+
+
+class _Dated(Protocol):
+    @property
+    def updated(self) -> str: ...
+
+
+_T = TypeVar("_T", bound=_Dated)
+
+
+def read_json_table(
+    bundled_file: str,
+    path: str | os.PathLike[str] | None,
+    source: SourceInfo | None,
+    title: str,
+    schema: type[_T],
+) -> tuple[_T, Path, SourceInfo]:
+    """A JSON reference table (the bundled one, or the one at ``path``) decoded into ``schema``.
+
+    Shared by the provider and platform tables. A table at ``path`` that no manifest
+    describes is dated by its own ``updated``; an unreadable or malformed one is a
+    :class:`DataError` naming the file.
+    """
+    file, found = _resources.table_file(bundled_file, path, source, title)
+    try:
+        table = msgspec.json.decode(file.read_bytes(), type=schema)
+    except OSError as exc:
+        raise DataError(f"{title} unreadable: {file}: {exc}", path=str(file)) from exc
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise DataError(f"{title} invalid: {file}: {exc}", path=str(file)) from exc
+    if path is not None and source is None:
+        found = msgspec.structs.replace(found, build_date=table.updated)
+    return table, file, found
 
 
 class _Ranges:
@@ -192,28 +243,13 @@ class ProviderTable:
 
         ``source``: the provenance of ``path`` when a manifest describes it.
         """
-        given = source
-        file, source = _resources.table_file(PROVIDERS_FILE, path, given, "provider table")
-        try:
-            table = msgspec.json.decode(file.read_bytes(), type=_Table)
-        except OSError as exc:
-            raise DataError(f"provider table unreadable: {file}: {exc}", path=str(file)) from exc
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise DataError(f"provider table invalid: {file}: {exc}", path=str(file)) from exc
-        if path is not None and given is None:
-            source = msgspec.structs.replace(source, build_date=table.updated)
+        table, file, source = read_json_table(
+            PROVIDERS_FILE, path, source, "provider table", _Table
+        )
         for record in table.providers:
-            if record.abuse_preferred not in (None, *CHANNEL_KINDS) or (
-                record.abuse_preferred is not None
-                and not (
-                    record.abuse_url if record.abuse_preferred == "form" else record.abuse_email
-                )
-            ):
-                raise DataError(
-                    f"provider {record.id}: preferred channel {record.abuse_preferred!r} "
-                    "unknown or missing",
-                    path=str(file),
-                )
+            why = record.preferred_channel_error(record.abuse_url)
+            if why is not None:
+                raise DataError(f"provider {record.id}: {why} in {file}", path=str(file))
             for ref in (
                 *record.legal_seat_ref,
                 *record.asns_ref,
