@@ -77,15 +77,18 @@ def _key(name: str) -> str:
     return name.strip().lower().rstrip(".")
 
 
-def _tails(name: str) -> Iterable[str]:
-    """``a.b.c``, ``b.c``, ``c``: the label-aligned tails of a name, longest first."""
-    key = _key(name)
+def _find(index: dict[str, str], name: str) -> str | None:
+    """The owner of the longest label-aligned tail of ``name`` listed in ``index``."""
+    key = name.lower().rstrip(".")
     while key:
-        yield key
+        owner = index.get(key)
+        if owner is not None:
+            return owner
         dot = key.find(".")
         if dot < 0:
-            return
+            return None
         key = key[dot + 1 :]
+    return None
 
 
 def _check(record: PlatformRecord, references: dict[str, Reference], where: str) -> None:
@@ -146,7 +149,8 @@ class PlatformTable:
         # One pre-built Platform per (record, way of matching): a match allocates nothing.
         self._models: dict[tuple[str, str], Platform] = {}
         self._psl: dict[str, str] = {}
-        self._domain: dict[str, str] = {}
+        self._host: dict[str, str] = {}
+        """Whole domains and PSL suffixes: what a host may lie under."""
         self._cname: dict[str, str] = {}
         self._redirect: dict[str, str] = {}
         for record in self.platforms:
@@ -155,7 +159,7 @@ class PlatformTable:
                     f"platform {record.id}: unknown kind {record.kind!r} in {where}", path=path
                 )
             self._add(record, self._psl, record.psl_suffixes, where)
-            self._add(record, self._domain, record.domains, where)
+            self._add(record, self._host, (*record.psl_suffixes, *record.domains), where)
             self._add(record, self._cname, record.cname_suffixes, where)
         for record in self.redirectors:
             if record.kind != REDIRECTOR:
@@ -206,29 +210,24 @@ class PlatformTable:
         if not url.is_ip:
             suffix = url.public_suffix
             if suffix is not None and suffix != url.icann_public_suffix:
-                owner = self._psl.get(_key(suffix))
+                owner = self._psl.get(suffix)
                 if owner is not None:
                     return self._models[owner, "psl_private_suffix"]
-            for tail in _tails(url.host):
-                owner = self._domain.get(tail) or self._psl.get(tail)
-                if owner is not None:
-                    return self._models[owner, "domain"]
+            owner = _find(self._host, url.host)
+            if owner is not None:
+                return self._models[owner, "domain"]
         for name in cname_chain:
-            for tail in _tails(name):
-                owner = self._cname.get(tail)
-                if owner is not None:
-                    return self._models[owner, "cname"]
+            owner = _find(self._cname, name)
+            if owner is not None:
+                return self._models[owner, "cname"]
         return None
 
     def redirector(self, url: ReportedURL) -> Platform | None:
         """The URL shortener or redirect service whose domain the host lies under, if any."""
         if url.is_ip:
             return None
-        for tail in _tails(url.host):
-            owner = self._redirect.get(tail)
-            if owner is not None:
-                return self._models[owner, "domain"]
-        return None
+        owner = _find(self._redirect, url.host)
+        return None if owner is None else self._models[owner, "domain"]
 
     def serves_from_front_ends(self, platform_id: str) -> bool:
         """True only where a source says the platform's addresses are shared front ends."""
