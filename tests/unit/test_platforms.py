@@ -116,6 +116,9 @@ BY_URL = [
     ("https://someone.tumblr.com/post/1", "tumblr", "domain"),
     ("https://www.dropbox.com/s/x/f.zip", "dropbox", "domain"),
     ("https://mega.nz/file/abc", "mega", "domain"),
+    ("https://www.mediafire.com/file/abc/f.zip", "mediafire", "domain"),
+    ("https://i.ibb.co/abc/x.jpg", "imgbb", "domain"),
+    ("https://cdn.discordapp.com/attachments/1/2/a.png", "discord_cdn", "domain"),
 ]
 
 
@@ -143,6 +146,7 @@ def test_match_by_url(table: PlatformTable, text: str, pid: str, how: str) -> No
         "http://192.0.2.1/",
         "http://[2001:db8::1]/",
         "https://bit.ly/abc",  # a redirector, not a platform
+        "https://discordapp.com/channels/1/2",  # Discord's chat, not its attachment hosts
     ],
 )
 def test_no_match_off_label_boundaries(table: PlatformTable, text: str) -> None:
