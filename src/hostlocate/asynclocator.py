@@ -36,6 +36,7 @@ from hostlocate.errors import ConfigError, DataError, ErrorCode, InvalidURLError
 from hostlocate.models import DnsPart, DNSResult, Report, ReportedURL, SourceInfo, Verdict
 from hostlocate.parse import exceeds_dns_limits, parse_reported_url
 from hostlocate.plan import Answer, Need, Outcome, OwnerOf, Plan, RegistrarOf, ResolveName
+from hostlocate.platforms import PlatformTable
 from hostlocate.sources.base import DnsSource, GeoSource, OwnerSource
 from hostlocate.verdicts import VerdictBuilder
 
@@ -128,6 +129,8 @@ class AsyncLocator:
             hotlines_for=self._hotlines.for_country,
             rdap=rdap,
             registrar=registrar,
+            platform_for=self._platform_hit,
+            redirector_for=self._platforms.redirector,
         )
         self._verdicts = VerdictBuilder(
             version=_version(),
@@ -144,6 +147,7 @@ class AsyncLocator:
         """The data sets and registration settings; raises DataError on a bad file."""
         self._providers = self._data.provider_table()
         self._hotlines = self._data.hotline_directory()
+        self._platforms = PlatformTable.load()
         suffixes = self._data.public_suffixes()
         # The parser reads the bundled list unless given another (pinned, or a
         # newer download).
@@ -415,6 +419,13 @@ class AsyncLocator:
             )
         return url
 
+    def _platform_hit(self, url: ReportedURL, chain: tuple[str, ...]) -> _decide.PlatformHit | None:
+        platform = self._platforms.match(url, chain)
+        if platform is None:
+            return None
+        record = self._platforms.get(platform.id)
+        return _decide.PlatformHit(platform, record.front_ends if record is not None else None)
+
     def _owner_source(self) -> OwnerSource:
         """The RDAP source, made at the first look-up (a run answered from local data
         or caches never imports the HTTP stack)."""
@@ -432,6 +443,7 @@ class AsyncLocator:
 
     def _collect_sources(self, rdap: bool) -> dict[str, SourceInfo]:
         sources = self._data.sources()
+        sources.setdefault("platforms", self._platforms.source_info())
         sources.update(self._geo.sources())
         if not rdap or self._rdap_bootstrap != self._data.rdap_bootstrap:
             sources.pop("rdap_bootstrap", None)

@@ -275,7 +275,7 @@ def _judge(
         flags.append("hosting_platform")
         reasons.append(
             f"the content is on {hit.platform.name} ({hit.platform.kind}), matched by "
-            f"{hit.platform.matched_by.replace('_', ' ')}"
+            f"{(hit.platform.matched_by or 'its name').replace('_', ' ')}"
         )
 
     fronting = chain_provider(ev.cname_providers)

@@ -31,7 +31,9 @@ Basis = Literal[
     "none",
 ]
 """What decided the country."""
-ProviderKind = Literal["cdn", "reverse_proxy", "cloud", "hosting_platform", "hosting"]
+ProviderKind = Literal[
+    "cdn", "reverse_proxy", "cloud", "hosting_platform", "hosting", "public_resolver"
+]
 ContactRole = Literal["platform", "redirector", "hosting", "cdn", "registrar"]
 NextStep = Literal["forward_to_hotline", "notify_intermediary", "law_enforcement", "manual_review"]
 """What the analyst does next (``routing.next_step``)."""
@@ -216,6 +218,28 @@ class Provider(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     abuse_url: str | None = None
 
 
+class Platform(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """A hosting platform, image or file host, blog, page host or redirector serving the URL.
+
+    The platform, not the network under it, is who can remove the content, so
+    it gets the first notice.
+    """
+
+    id: str
+    """Stable lower-case identifier from the platform table (``github_pages``)."""
+    name: str
+    kind: str
+    """image_host, file_host, blog, page_host, hosting_platform or redirector."""
+    legal_seat_country: str | None = None
+    """The operator's seat: the country when the platform's addresses are front ends."""
+    report_url: str | None = None
+    """The operator's own report form or page, where it has one."""
+    abuse_email: str | None = None
+    """The operator's abuse address, where a source gives one."""
+    matched_by: PlatformMatch | None = None
+    """How the URL was matched: its PSL private suffix, its domain, or a CNAME."""
+
+
 class AddressFacts(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """Everything known about one address."""
 
@@ -274,21 +298,6 @@ class Hotline(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     role: HotlineRole | None = None
     """Why this verdict names it: the hosting country's, another candidate country's,
     or the hotline of an intermediary's legal seat."""
-
-
-class Platform(msgspec.Struct, frozen=True, kw_only=True, gc=False):
-    """The hosting platform, image or file host, blog or page host the content is on."""
-
-    id: str
-    name: str
-    kind: str
-    """image_host, file_host, blog, page_host, hosting_platform..."""
-    legal_seat_country: str | None = None
-    report_url: str | None = None
-    """The platform's own reporting form or page, where it asks for one."""
-    abuse_email: str | None = None
-    matched_by: PlatformMatch
-    """How the URL was matched: its PSL private suffix, its domain, or a CNAME."""
 
 
 class NoticeContact(msgspec.Struct, frozen=True, kw_only=True, gc=False):

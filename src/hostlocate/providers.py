@@ -6,6 +6,16 @@ Pages inside Fastly, Cloudflare's proxy space among its other networks), its
 published address ranges. An address is matched by range first, then by ASN;
 a name by its longest listed suffix, on label boundaries only, so
 ``x.notcloudflare.net`` is not Cloudflare.
+
+Public resolvers and other anycast services (Google Public DNS, Quad9, OpenDNS)
+are records of kind ``public_resolver`` with their published addresses as
+ranges and ``anycast`` set, so an address such as 8.8.8.8 is matched by range
+before its operator's ASN and reported as anycast wherever the table's
+``is_anycast`` is asked. Cloudflare's resolver (1.1.1.1) needs no record of its
+own: Cloudflare's ASN already marks it anycast.
+
+Each operator's own reporting channel is kept with the one it asks for
+(``abuse_preferred``): Cloudflare, for one, wants its web form, not e-mail.
 """
 
 from __future__ import annotations
@@ -15,7 +25,8 @@ import os
 import socket
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from typing import Self, get_args
+from pathlib import Path
+from typing import Protocol, Self, TypeVar, cast
 
 import msgspec
 
@@ -24,7 +35,25 @@ from hostlocate.errors import DataError
 from hostlocate.models import Provider, ProviderKind, SourceInfo
 
 PROVIDERS_FILE = "providers.json"
-KINDS = frozenset(get_args(ProviderKind))
+KINDS = frozenset(
+    {"cdn", "reverse_proxy", "cloud", "hosting_platform", "hosting", "public_resolver"}
+)
+CHANNEL_KINDS = ("form", "email")
+
+
+class Channel(msgspec.Struct, frozen=True, gc=False):
+    """One way to send a notice: the operator's web ``form`` or its ``email`` address."""
+
+    kind: str
+    address: str
+
+    @staticmethod
+    def ordered(url: str | None, email: str | None, preferred: str | None) -> tuple[Channel, ...]:
+        """The channels that exist, the preferred one first (the form where none is named)."""
+        form = Channel("form", url) if url else None
+        mail = Channel("email", email) if email else None
+        first, second = (mail, form) if preferred == "email" else (form, mail)
+        return tuple(c for c in (first, second) if c is not None)
 
 
 class Reference(msgspec.Struct, frozen=True, kw_only=True):
@@ -35,27 +64,47 @@ class Reference(msgspec.Struct, frozen=True, kw_only=True):
     url: str | None = None
 
 
-class ProviderRecord(msgspec.Struct, frozen=True, kw_only=True):
-    """One operator as the table records it, with the references for each fact."""
+class OperatorRecord(msgspec.Struct, frozen=True, kw_only=True):
+    """What the provider and platform tables both record of an operator: who it is,
+    where it is seated and how it takes notices, each fact with its references."""
 
     id: str
     name: str
-    kind: ProviderKind
+    kind: str
     legal_seat_country: str | None = None
     legal_seat_ref: tuple[str, ...] = ()
+    abuse_email: str | None = None
+    abuse_ref: tuple[str, ...] = ()
+    abuse_preferred: str | None = None
+    """``form`` or ``email``: the channel the operator asks for, where its own page says
+    (cited in ``abuse_ref``)."""
+    notes: str | None = None
+
+    def preferred_channel_error(self, form: str | None) -> str | None:
+        """Why the preferred channel is wrong (unknown, or absent from the record), or None."""
+        preferred = self.abuse_preferred
+        if preferred is None:
+            return None
+        if preferred not in CHANNEL_KINDS:
+            return f"unknown preferred channel {preferred!r}"
+        if not (form if preferred == "form" else self.abuse_email):
+            return f"the preferred channel ({preferred}) is missing"
+        return None
+
+
+class ProviderRecord(OperatorRecord, frozen=True, kw_only=True):
+    """One provider as the table records it, with the references for each fact."""
+
     asns: tuple[int, ...] = ()
     asns_ref: tuple[str, ...] = ()
     cname_suffixes: tuple[str, ...] = ()
     cname_ref: tuple[str, ...] = ()
-    abuse_email: str | None = None
     abuse_url: str | None = None
-    abuse_ref: tuple[str, ...] = ()
     anycast: bool | None = None
     anycast_ref: tuple[str, ...] = ()
     ranges: tuple[str, ...] = ()
     ranges_ref: tuple[str, ...] = ()
     ranges_date: str | None = None
-    notes: str | None = None
 
 
 class _Table(msgspec.Struct, frozen=True):
@@ -63,6 +112,39 @@ class _Table(msgspec.Struct, frozen=True):
     updated: str
     references: dict[str, Reference]
     providers: tuple[ProviderRecord, ...]
+
+
+class _Dated(Protocol):
+    @property
+    def updated(self) -> str: ...
+
+
+_T = TypeVar("_T", bound=_Dated)
+
+
+def read_json_table(
+    bundled_file: str,
+    path: str | os.PathLike[str] | None,
+    source: SourceInfo | None,
+    title: str,
+    schema: type[_T],
+) -> tuple[_T, Path, SourceInfo]:
+    """A JSON reference table (the bundled one, or the one at ``path``) decoded into ``schema``.
+
+    Shared by the provider and platform tables. A table at ``path`` that no manifest
+    describes is dated by its own ``updated``; an unreadable or malformed one is a
+    :class:`DataError` naming the file.
+    """
+    file, found = _resources.table_file(bundled_file, path, source, title)
+    try:
+        table = msgspec.json.decode(file.read_bytes(), type=schema)
+    except OSError as exc:
+        raise DataError(f"{title} unreadable: {file}: {exc}", path=str(file)) from exc
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise DataError(f"{title} invalid: {file}: {exc}", path=str(file)) from exc
+    if path is not None and source is None:
+        found = msgspec.structs.replace(found, build_date=table.updated)
+    return table, file, found
 
 
 class _Ranges:
@@ -123,7 +205,7 @@ class ProviderTable:
                 raise DataError(f"provider {record.id}: unknown kind {record.kind!r}", path=path)
             base = Provider(
                 name=record.name,
-                kind=record.kind,
+                kind=cast(ProviderKind, record.kind),
                 id=record.id,
                 legal_seat_country=record.legal_seat_country,
                 abuse_email=record.abuse_email,
@@ -161,17 +243,13 @@ class ProviderTable:
 
         ``source``: the provenance of ``path`` when a manifest describes it.
         """
-        given = source
-        file, source = _resources.table_file(PROVIDERS_FILE, path, given, "provider table")
-        try:
-            table = msgspec.json.decode(file.read_bytes(), type=_Table)
-        except OSError as exc:
-            raise DataError(f"provider table unreadable: {file}: {exc}", path=str(file)) from exc
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise DataError(f"provider table invalid: {file}: {exc}", path=str(file)) from exc
-        if path is not None and given is None:
-            source = msgspec.structs.replace(source, build_date=table.updated)
+        table, file, source = read_json_table(
+            PROVIDERS_FILE, path, source, "provider table", _Table
+        )
         for record in table.providers:
+            why = record.preferred_channel_error(record.abuse_url)
+            if why is not None:
+                raise DataError(f"provider {record.id}: {why} in {file}", path=str(file))
             for ref in (
                 *record.legal_seat_ref,
                 *record.asns_ref,
@@ -216,6 +294,24 @@ class ProviderTable:
         """True only where the provider documents its addresses as anycast."""
         i = self._index.get(provider_id)
         return i is not None and self.records[i].anycast is True
+
+    def is_anycast_address(self, ip: str, asn: int | None = None) -> bool:
+        """True where the address's provider (range first, then ASN) documents anycast.
+
+        Covers the published addresses of public resolvers (8.8.8.8, 9.9.9.9,
+        208.67.222.222...) and the ranges of anycast networks such as Cloudflare's.
+        """
+        provider = self.by_address(ip, asn)
+        return provider is not None and provider.id is not None and self.is_anycast(provider.id)
+
+    def channels(self, provider_id: str) -> tuple[Channel, ...]:
+        """The operator's reporting channels, the one it asks for first (its form, for
+        Cloudflare); ``()`` where the table knows none."""
+        i = self._index.get(provider_id)
+        if i is None:
+            return ()
+        record = self.records[i]
+        return Channel.ordered(record.abuse_url, record.abuse_email, record.abuse_preferred)
 
     def get(self, provider_id: str) -> ProviderRecord | None:
         """The full record (with references) of a provider."""

@@ -20,7 +20,8 @@ def test_france(directory: HotlineDirectory) -> None:
     (hotline,) = directory.for_country("FR")
     assert hotline.name == "Point de Contact"
     assert hotline.country == "FR"
-    assert hotline.certain is False  # operator not confirmed by a stored source
+    assert hotline.id == "fr-point-de-contact"
+    assert hotline.certain is True  # a founding INHOPE member (its own INHOPE page)
 
 
 def test_lower_case_code(directory: HotlineDirectory) -> None:
@@ -44,17 +45,54 @@ def test_several_hotlines_confirmed_first(directory: HotlineDirectory) -> None:
     assert len(hungary) == 2 and [h.certain for h in hungary] == [False, False]
 
 
-@pytest.mark.parametrize("cc", ["MX", "CN", "XX", "IN"])
+@pytest.mark.parametrize("cc", ["CN", "XX", "IN"])
 def test_country_without_a_hotline(directory: HotlineDirectory, cc: str) -> None:
     assert directory.for_country(cc) == ()
 
 
+def test_mexico_has_its_member_hotline(directory: HotlineDirectory) -> None:
+    (hotline,) = directory.for_country("MX")
+    assert (hotline.id, hotline.name, hotline.certain) == (
+        "mx-te-protejo",
+        "Te Protejo México",
+        True,
+    )
+
+
+def test_dutch_hotline_is_offlimits(directory: HotlineDirectory) -> None:
+    (hotline,) = directory.for_country("NL")
+    assert hotline.id == "nl-offlimits"
+    assert hotline.name.startswith("Offlimits")
+    assert hotline.organisation is not None and "formerly" in hotline.organisation
+    assert "EOKM" in hotline.organisation and hotline.certain
+
+
 def test_table_size_and_uncertain_rows_are_kept(directory: HotlineDirectory) -> None:
     countries = directory.countries()
-    assert len(countries) == 51
+    assert len(countries) == 52
     rows = [h for cc in countries for h in directory.for_country(cc)]
-    assert len(rows) == 55
+    assert len(rows) == 56
     assert 0 < sum(not h.certain for h in rows) < len(rows)
+
+
+def test_ids_are_stable_unique_and_lower_case(directory: HotlineDirectory) -> None:
+    rows = [h for cc in directory.countries() for h in directory.for_country(cc)]
+    ids = [h.id for h in rows]
+    assert len(set(ids)) == len(ids) == len(directory.ids())
+    for hotline in rows:
+        assert hotline.id == hotline.id.lower() and hotline.id.startswith(hotline.country.lower())
+        assert directory.by_id(hotline.id) is hotline
+    assert directory.by_id("GB-IWF") == directory.for_country("GB")[0]
+    assert directory.by_id("xx-nothing") is None
+
+
+def test_every_row_cites_a_source() -> None:
+    import csv
+
+    with _resources.data_path("hotlines.csv").open(encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows and all(row["source"].strip() for row in rows)
+    assert all(row["id"].strip() for row in rows)
 
 
 def test_source_info(directory: HotlineDirectory) -> None:
@@ -72,8 +110,11 @@ HEADER = "country,name,organisation,website,report_url,certain,source\n"
         HEADER + "FR,,,,,yes,a source\n",
         HEADER + "FR,x,,,,maybe,a source\n",
         HEADER + "FR,x,,,,yes,\n",
+        "id," + HEADER + "fr x,FR,x,,,,yes,a source\n",
+        "id," + HEADER + "de-x,FR,x,,,,yes,a source\n",
+        "id," + HEADER + "fr-x,FR,x,,,,yes,a source\nfr-x,FR,y,,,,yes,a source\n",
     ],
-    ids=["columns", "country", "name", "certain", "source"],
+    ids=["columns", "country", "name", "certain", "source", "id", "id-country", "id-twice"],
 )
 def test_bad_table_is_refused(tmp_path: Path, text: str) -> None:
     path = tmp_path / "hotlines.csv"
@@ -94,4 +135,5 @@ def test_user_table(tmp_path: Path) -> None:
         None,
     )
     assert hotline.certain is False
+    assert hotline.id == "fr-test"  # a table without ids gets them from country and name
     assert directory.source_info().origin == "path"

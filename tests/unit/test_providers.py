@@ -66,7 +66,7 @@ def test_cloudfront_is_told_apart_from_aws(table: ProviderTable) -> None:
 
 
 @pytest.mark.parametrize(
-    ("ip", "asn"), [("192.0.2.1", None), ("8.8.4.4", 64512), ("2001:db8::1", None)]
+    ("ip", "asn"), [("192.0.2.1", None), ("8.8.8.9", 64512), ("2001:db8::1", None)]
 )
 def test_unknown_address(table: ProviderTable, ip: str, asn: int | None) -> None:
     assert table.by_address(ip, asn) is None
@@ -124,6 +124,82 @@ def test_anycast_only_where_documented(table: ProviderTable) -> None:
     assert table.is_anycast("azure_front_door")
     assert not table.is_anycast("hetzner")
     assert not table.is_anycast("no_such_provider")
+
+
+RESOLVERS = [
+    # (address, ASN the database gives, record)
+    ("8.8.8.8", 15169, "google_public_dns"),
+    ("8.8.4.4", 15169, "google_public_dns"),
+    ("2001:4860:4860::8844", 15169, "google_public_dns"),
+    ("9.9.9.9", 19281, "quad9"),
+    ("149.112.112.112", 19281, "quad9"),
+    ("2620:fe::fe", 19281, "quad9"),
+    ("208.67.222.222", 36692, "opendns"),
+    ("208.67.220.220", 36692, "opendns"),
+    ("94.140.14.14", 212772, "adguard_dns"),
+    ("2a10:50c0::ad1:ff", 212772, "adguard_dns"),
+]
+
+
+@pytest.mark.parametrize(("ip", "asn", "pid"), RESOLVERS, ids=[r[0] for r in RESOLVERS])
+def test_public_resolvers_are_matched_by_their_published_addresses(
+    table: ProviderTable, ip: str, asn: int, pid: str
+) -> None:
+    provider = table.by_address(ip, asn)
+    assert provider is not None
+    assert (provider.id, provider.kind, provider.matched_by) == (pid, "public_resolver", "cidr")
+    assert table.is_anycast_address(ip, asn)
+    assert table.is_anycast(pid)
+
+
+@pytest.mark.parametrize(
+    ("ip", "asn", "anycast"),
+    [
+        ("1.1.1.1", 13335, True),  # Cloudflare's resolver: its ASN says anycast already
+        ("2606:4700:4700::1111", None, True),  # inside Cloudflare's published proxy ranges
+        ("104.16.0.1", None, True),
+        ("8.8.8.9", 15169, False),  # next to Google's resolver: Google, not documented anycast
+        ("9.9.9.12", 19281, False),  # Quad9's network, not a documented service address
+        ("88.198.1.1", 24940, False),
+        ("192.0.2.1", None, False),
+    ],
+)
+def test_is_anycast_address(table: ProviderTable, ip: str, asn: int | None, anycast: bool) -> None:
+    assert table.is_anycast_address(ip, asn) is anycast
+
+
+def test_every_resolver_record_cites_its_addresses_and_anycast(table: ProviderTable) -> None:
+    resolvers = [r for r in table.records if r.kind == "public_resolver"]
+    assert {r.id for r in resolvers} >= {"google_public_dns", "quad9", "opendns"}
+    for record in resolvers:
+        assert record.ranges and record.ranges_ref and record.anycast_ref, record.id
+        assert not record.asns, record.id  # the operator's network is not all resolver
+
+
+def test_reporting_channels_put_the_operators_choice_first(table: ProviderTable) -> None:
+    cloudflare = table.channels("cloudflare")
+    assert [(c.kind, c.address) for c in cloudflare] == [
+        ("form", "https://www.cloudflare.com/abuse/"),
+        ("email", "abuse@cloudflare.com"),
+    ]
+    assert [c.kind for c in table.channels("fastly")] == ["email", "form"]  # its AUP names e-mail
+    assert [c.kind for c in table.channels("hetzner")] == ["form"]
+    assert table.channels("sucuri") == ()
+    assert table.channels("no_such_provider") == ()
+    for record in table.records:
+        if record.abuse_preferred is not None:
+            assert record.abuse_ref, record.id
+            first = table.channels(record.id)[0]
+            assert first.kind == record.abuse_preferred, record.id
+
+
+def test_ddos_guard_seat_is_russia_with_its_sources(table: ProviderTable) -> None:
+    record = table.get("ddos_guard")
+    assert record is not None
+    assert record.legal_seat_country == "RU"
+    assert set(record.legal_seat_ref) == {"ddos-guard-wiki", "meduza-ddos-guard"}
+    provider = table.by_address("185.178.208.1", 57724)
+    assert provider is not None and provider.legal_seat_country == "RU"
 
 
 REQUIRED = {
@@ -205,6 +281,11 @@ def _broken(tmp_path: Path, change: str) -> Path:
         providers[0]["ranges"] = ["104.16.0.1/13"]
     elif change == "duplicate_id":
         providers[1]["id"] = providers[0]["id"]
+    elif change == "bad_preferred":
+        providers[0]["abuse_preferred"] = "fax"
+    elif change == "preferred_missing":
+        providers[0]["abuse_preferred"] = "email"
+        providers[0]["abuse_email"] = None
     elif change == "not_json":
         path = tmp_path / "providers.json"
         path.write_text("{", encoding="utf-8")
@@ -222,6 +303,8 @@ def _broken(tmp_path: Path, change: str) -> Path:
         "bad_kind",
         "bad_cidr",
         "duplicate_id",
+        "bad_preferred",
+        "preferred_missing",
         "not_json",
     ],
 )
