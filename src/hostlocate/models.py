@@ -6,7 +6,7 @@ much to build before any JSON is written. The records are frozen and never
 refer back to what holds them, so they can form no reference cycle: they are
 left out of the cycle collector (``gc=False``), which otherwise spent a tenth
 of a warm batch scanning verdicts. Field names follow the verdict contract
-(``hostlocate.verdict/1``); fields beyond the contract are additions, never
+(``hostlocate.verdict/2``); fields beyond the contract are additions, never
 renames.
 """
 

@@ -187,7 +187,7 @@ def test_a_resolver_that_never_answers(dns_lab: DnsLab, lab: RdapLab) -> None:
     assert (v.status, code(v)) == ("unresolved", "dns_timeout")
     assert v.dns is not None and v.dns.addresses == ()
     assert "dns_failure" in v.jurisdiction.flags
-    assert v.routing.escalation == "manual_review"
+    assert v.routing.next_step == "manual_review"
 
 
 def test_the_async_locator_keeps_the_same_budget(dns_lab: DnsLab, lab: RdapLab) -> None:

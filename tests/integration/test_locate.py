@@ -41,10 +41,10 @@ CASES = [
     ("hxxp://www.ovh-site[.]fr/x", "located", "FR", (), None),
     ("v6only.ovh-site.fr", "located", "FR", (), None),
     ("https://www.brand-shop.com/a", "located", "DE", (), None),
-    ("rr.multi-host.com", "located", "GB", ("multi_country",), None),
-    ("cdn.cf-site.com", "located", "US", ("cdn", "anycast"), None),
+    ("rr.multi-host.com", "located", None, ("multi_country", "country_tie"), None),
+    ("cdn.cf-site.com", "located", None, ("cdn", "origin_hidden", "anycast"), None),
     ("mixed.cf-site.com", "located", "GB", ("partial_cdn",), None),
-    ("anycast.dns-site.net", "located", "US", ("anycast",), None),
+    ("anycast.dns-site.net", "located", None, ("anycast",), None),
     ("www.mismatch-site.com", "located", "GB", ("geo_registry_mismatch",), None),
     ("www.cn-site.com", "located", "CN", (), None),
     ("www.br-site.com", "located", "BR", (), None),
@@ -99,9 +99,11 @@ def test_verdicts(
     assert (v.error.code if v.error else None) == code, v.to_json()
     assert v.input == text
     assert v.provenance is not None and v.provenance.sources
+    assert v.jurisdiction.reasons, "every verdict says why"
     if status == "located":
         assert v.dns is None or v.dns.addresses
-        assert v.routing.hotlines or v.routing.escalation
+        assert v.routing.next_step is not None
+        assert v.routing.hotlines or v.routing.next_step != "forward_to_hotline"
 
 
 def test_chain_across_three_zones_is_kept(loc: Locator) -> None:
@@ -133,7 +135,8 @@ def test_arin_redirects_to_ripe_for_ovh(loc: Locator) -> None:
 def test_cdn_verdict_names_the_operator(loc: Locator) -> None:
     v = loc.locate("cdn.cf-site.com")
     j = v.jurisdiction
-    assert j.basis == "cdn_operator" and j.confidence == "low"
+    assert (j.country, j.basis, j.confidence) == (None, "origin_hidden", "none")
+    assert v.routing.next_step == "notify_intermediary"
     assert all(a.provider is not None and a.provider.id == "cloudflare" for a in v.addresses)
     assert any(c.role == "cdn" for c in v.routing.notice_contacts)
     assert v.dns is not None and v.dns.cname_chain[-1] == "cf-site.com.cdn.cloudflare.net"
@@ -148,7 +151,12 @@ def test_cdn_verdict_names_the_operator(loc: Locator) -> None:
 def test_round_robin_candidates(loc: Locator) -> None:
     v = loc.locate("rr.multi-host.com")
     assert {(c.country, c.addresses) for c in v.jurisdiction.candidates} == {("GB", 1), ("NL", 1)}
-    assert v.jurisdiction.confidence == "medium"
+    # One address each, and each registered where it is located: a true tie.
+    assert v.jurisdiction.confidence == "none" and v.routing.next_step == "manual_review"
+    assert {(h.country, h.role) for h in v.routing.hotlines} == {
+        ("GB", "candidate_country"),
+        ("NL", "candidate_country"),
+    }
 
 
 def test_registrar_contact_from_domain_rdap(loc: Locator) -> None:
@@ -156,9 +164,9 @@ def test_registrar_contact_from_domain_rdap(loc: Locator) -> None:
     assert [c for c in v.routing.notice_contacts if c.role == "registrar" and c.email]
 
 
-def test_country_without_member_hotline_escalates(loc: Locator) -> None:
+def test_country_without_member_hotline_goes_to_law_enforcement(loc: Locator) -> None:
     v = loc.locate("www.cn-site.com")
-    assert v.routing.hotlines == () and v.routing.escalation == "inhope"
+    assert v.routing.hotlines == () and v.routing.next_step == "law_enforcement"
 
 
 def test_second_address_in_a_seen_network_makes_no_rdap_request(
@@ -239,7 +247,7 @@ def test_cli_json_lines(
     verdicts = [json.loads(line) for line in lines]
     assert [v["status"] for v in verdicts] == ["located", "invalid", "unresolved"]
     assert verdicts[0]["jurisdiction"]["country"] == "CH"
-    assert verdicts[0]["schema"] == "hostlocate.verdict/1"
+    assert verdicts[0]["schema"] == "hostlocate.verdict/2"
     assert verdicts[0]["provenance"]["resolvers"] == [dns_lab.resolver]
 
 

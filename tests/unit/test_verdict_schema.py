@@ -79,7 +79,7 @@ def test_json_round_trip_and_contract_keys() -> None:
         "provenance",
     ):
         assert key in d
-    assert d["schema"] == "hostlocate.verdict/1"
+    assert d["schema"] == "hostlocate.verdict/2"
     assert d["addresses"][0]["network"]["rir"] == "ripe"
     assert json.loads(v.to_json()) == d
 
