@@ -50,9 +50,8 @@ class PlatformRecord(OperatorRecord, frozen=True, kw_only=True):
     psl_suffixes: tuple[str, ...] = ()
     """Suffixes in the PSL's private section that the platform hands out (``github.io``)."""
     domains: tuple[str, ...] = ()
-    """Whole domains whose names all belong to the platform (``imgur.com``)."""
-    cname_suffixes: tuple[str, ...] = ()
-    """Names a customer's own domain points its CNAME at."""
+    """Whole domains whose names all belong to the platform (``imgur.com``); with
+    ``psl_suffixes`` and ``cname_suffixes``, cited in ``match_ref``."""
     match_ref: tuple[str, ...] = ()
     report_url: str | None = None
     """The operator's own report form or page."""
@@ -189,9 +188,10 @@ class PlatformTable:
     def load(
         cls, path: str | os.PathLike[str] | None = None, *, source: SourceInfo | None = None
     ) -> Self:
-        """The bundled table, or a table in the same schema at ``path``.
+        """The bundled platform table, or one in the same format at ``path`` (with
+        ``source``, its provenance, where a manifest describes it).
 
-        ``source``: the provenance of ``path`` when a manifest describes it.
+        A record that states a fact without a reference is refused (``DataError``).
         """
         table, file, source = read_json_table(
             PLATFORMS_FILE, path, source, "platform table", _Table

@@ -78,6 +78,8 @@ class OperatorRecord(msgspec.Struct, frozen=True, kw_only=True):
     abuse_preferred: str | None = None
     """``form`` or ``email``: the channel the operator asks for, where its own page says
     (cited in ``abuse_ref``)."""
+    cname_suffixes: tuple[str, ...] = ()
+    """Names a customer's own domain points its CNAME at; matched on label boundaries."""
     notes: str | None = None
 
     def preferred_channel_error(self, form: str | None) -> str | None:
@@ -97,7 +99,6 @@ class ProviderRecord(OperatorRecord, frozen=True, kw_only=True):
 
     asns: tuple[int, ...] = ()
     asns_ref: tuple[str, ...] = ()
-    cname_suffixes: tuple[str, ...] = ()
     cname_ref: tuple[str, ...] = ()
     abuse_url: str | None = None
     anycast: bool | None = None
