@@ -15,7 +15,7 @@ from hostlocate.errors import (
     InvalidURLError,
     SourceError,
 )
-from hostlocate.models import ReportedURL, Verdict
+from hostlocate.models import Report, ReportedURL, Verdict
 from hostlocate.parse import parse_reported_url, refang
 
 __version__ = "0.1.0"
@@ -44,6 +44,7 @@ __all__ = [
     "HostlocateError",
     "InvalidURLError",
     "Locator",
+    "Report",
     "ReportedURL",
     "SourceError",
     "Verdict",

@@ -494,10 +494,12 @@ def _contacts(ev: Evidence, intermediary: Provider | None) -> tuple[NoticeContac
         per_role[contact.role] += 1
         contacts.append(msgspec.structs.replace(contact, email=email, url=url))
 
+    # A platform or redirector is named even where no channel of its is known:
+    # the analyst then knows whose service it is.
     if ev.platform is not None:
-        add(_listed_contact(ev.platform.platform, "platform"))
+        contacts.append(_listed_contact(ev.platform.platform, "platform"))
     if ev.redirector is not None:
-        add(_listed_contact(ev.redirector, "redirector"))
+        contacts.append(_listed_contact(ev.redirector, "redirector"))
     if intermediary is not None:
         add(_table_contact(intermediary, "cdn"))
     fronting = chain_provider(ev.cname_providers)

@@ -52,6 +52,8 @@ class VerdictBuilder:
             dns=dns,
             addresses=decision.addresses,
             cname_providers=decision.cname_providers,
+            origin=decision.origin,
+            platform=decision.platform,
             jurisdiction=decision.jurisdiction,
             routing=decision.routing,
             provenance=Provenance(

@@ -231,6 +231,29 @@ SCENARIOS: Mapping[str, Scenario] = {
         addresses=("193.0.6.139",),
         purpose="*.wild.corp-site.com",
     ),
+    "platform": Scenario(
+        name="someuser.github.io",
+        addresses=("185.199.108.153", "185.199.109.153"),
+        purpose="GitHub Pages, under the PSL private suffix github.io (front-ends)",
+    ),
+    "platform_on_cdn": Scenario(
+        name="my-gallery.pages.dev",
+        addresses=("172.66.44.59",),
+        purpose="Cloudflare Pages: Cloudflare hosts the content, not only fronts it",
+    ),
+    "redirector": Scenario(
+        name="bit.ly", addresses=("67.199.248.10", "67.199.248.11"), purpose="Bitly (shortener)"
+    ),
+    "afrinic_remarks": Scenario(
+        name="www.ng-site.com",
+        addresses=("102.88.34.10",),
+        purpose="AFRINIC network whose abuse address is only in its remarks",
+    ),
+    "jpnic": Scenario(
+        name="www.jp-site.com",
+        addresses=("133.242.10.20",),
+        purpose="APNIC address whose record sits at JPNIC",
+    ),
     "bulk": Scenario(
         name=bulk_name(0),
         addresses=(bulk_address(0),),
@@ -327,6 +350,14 @@ HOSTED_ZONES: Mapping[str, list[_Record]] = {
     "uk-site.co.uk": _hosts("uk-site.co.uk"),
     "aws-site.com": _hosts("aws-site.com"),
     "mismatch-site.com": _hosts("mismatch-site.com"),
+    "io": [],
+    "github.io": _hosts("github.io"),
+    "dev": [],
+    "pages.dev": _hosts("pages.dev"),
+    "ly": [],
+    "bit.ly": [("@", "A", "67.199.248.10"), ("@", "A", "67.199.248.11")],
+    "ng-site.com": _hosts("ng-site.com"),
+    "jp-site.com": _hosts("jp-site.com"),
     "corp-site.com": _corp_records(),
     BULK_ZONE: _bulk_records(),
     CYMRU_ZONE: _cymru_records(),

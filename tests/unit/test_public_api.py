@@ -16,6 +16,7 @@ def test_exported_names() -> None:
         "HostlocateError",
         "InvalidURLError",
         "Locator",
+        "Report",
         "ReportedURL",
         "SourceError",
         "Verdict",
