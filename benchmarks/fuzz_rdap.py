@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import copy
 import json
 import random
 import sys
@@ -177,8 +176,9 @@ def _huge(rng: random.Random) -> tuple[str, Any]:
     n = rng.choice([1_000, 10_000])
     pick = rng.randrange(5)
     if pick == 0:
-        card = ["vcard", [["email", {}, "text", "a@host.test"]]]
-        return "entities", [{"roles": ["abuse"], "vcardArray": card} for _ in range(n)]
+        # A vCard of its own each: a later change to a shared one would repeat n times.
+        cards = (["vcard", [["email", {}, "text", f"a{i}@host.test"]]] for i in range(n))
+        return "entities", [{"roles": ["abuse"], "vcardArray": card} for card in cards]
     if pick == 1:
         props = [["email", {}, "text", f"a{i}@host.test"] for i in range(n)]
         return "entities", [{"roles": ["abuse"], "vcardArray": ["vcard", props]}]
@@ -192,46 +192,43 @@ def _huge(rng: random.Random) -> tuple[str, Any]:
 # -- mutation -------------------------------------------------------------------------------
 
 
-def _containers(value: Any, out: list[Any], limit: int = 400) -> None:
+def _containers(value: Any, out: list[Any], limit: int = 400, steps: int = 4_000) -> None:
+    """Up to ``limit`` of the dicts and lists in ``value``, looking at ``steps`` values at most."""
     stack = [value]
-    while stack and len(out) < limit:
+    while stack and len(out) < limit and steps > 0:
+        steps -= 1
         node = stack.pop()
         if isinstance(node, dict | list):
             out.append(node)
-            stack.extend(node.values() if isinstance(node, dict) else node)
+            items = node.values() if isinstance(node, dict) else node
+            stack.extend(list(items)[:100])
 
 
-def mutate(rng: random.Random, body: Any) -> Any:
-    """A copy of ``body`` with a few structural changes."""
-    body = copy.deepcopy(body)
+def mutate(rng: random.Random, template: bytes) -> Any:
+    """A fresh copy of the encoded ``template`` with a few structural changes."""
+    body = msgspec.json.decode(template)
+    if isinstance(body, dict) and rng.random() < 0.04:
+        name, value = _huge(rng)
+        body[name] = value
     for _ in range(rng.randrange(1, 5)):
         nodes: list[Any] = []
         _containers(body, nodes)
         if not nodes:
             return odd_value(rng)
         node = rng.choice(nodes)
+        if not node:
+            continue
+        key = rng.choice(list(node)) if isinstance(node, dict) else rng.randrange(len(node))
         action = rng.randrange(10)
-        if isinstance(node, dict) and node:
-            key = rng.choice(list(node))
-            if action < 5:
-                node[key] = odd_value(rng)
-            elif action < 7:
-                del node[key]
-            elif action < 8 and isinstance(body, dict):
-                name, value = _huge(rng)
-                body[name] = value
-            else:
-                node[rng.choice(["entities", "remarks", "links", "roles", "vcardArray"])] = (
-                    odd_value(rng)
-                )
-        elif isinstance(node, list) and node:
-            index = rng.randrange(len(node))
-            if action < 6:
-                node[index] = odd_value(rng)
-            elif action < 8:
-                del node[index]
-            else:
-                node.append(odd_value(rng))
+        if action < 5:
+            node[key] = odd_value(rng)
+        elif action < 7:
+            del node[key]
+        elif isinstance(node, dict):
+            field = rng.choice(["entities", "remarks", "links", "roles", "vcardArray"])
+            node[field] = odd_value(rng)
+        else:
+            node.append(odd_value(rng))
     return body
 
 
@@ -349,10 +346,10 @@ def _at_depth(frames: int, call: Callable[[], str]) -> str:
 def bodies(seed: int, count: int) -> Any:
     """``count`` (raw, charset) pairs, reproducible from ``seed``."""
     rng = random.Random(seed)
-    pool = templates()
+    pool = [msgspec.json.encode(t) for t in templates()]
     for _ in range(count):
         base = rng.choice(pool)
-        body = base if rng.random() < 0.05 else mutate(rng, base)
+        body = msgspec.json.decode(base) if rng.random() < 0.05 else mutate(rng, base)
         yield serialise(rng, body)
 
 

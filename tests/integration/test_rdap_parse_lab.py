@@ -67,7 +67,7 @@ def test_jpnic_space_puts_the_holders_desk_before_jpnics(lab: RdapLab) -> None:
     assert result.error is None and result.network is not None
     assert (result.network.rir, result.network.country) == ("apnic", "JP")
     assert result.abuse_emails == ("abuse@kanda-hosting-lab.net", "hostmaster@nic.ad.jp")
-    assert result.holder == Holder(country="JP")
+    assert result.holder == Holder(name="Kanda Hosting Lab K.K.", country="JP")
 
 
 def test_krnic_hostmaster_comes_last(lab: RdapLab) -> None:
@@ -75,4 +75,4 @@ def test_krnic_hostmaster_comes_last(lab: RdapLab) -> None:
     assert result.error is None
     assert result.abuse_emails[-1] == "hostmaster@nic.or.kr"
     assert len(result.abuse_emails) > 1
-    assert result.holder == Holder(country="KR")
+    assert result.holder == Holder(name="DACOM Corp.", country="KR")

@@ -9,26 +9,16 @@ and on more than ``MAX_CONTACTS`` contacts.
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
 import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-_BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "fuzz_rdap.py"
-
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fuzz_rdap", _BENCHMARK)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("fuzz_rdap", module)
-    spec.loader.exec_module(module)
-    return module
-
-
-fuzz = _load()
+_BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
+if str(_BENCHMARKS) not in sys.path:
+    sys.path.append(str(_BENCHMARKS))
+fuzz = importlib.import_module("fuzz_rdap")
 
 NETWORK = (
     b'{"objectClassName": "ip network", "startAddress": "192.0.2.0", "endAddress": "192.0.2.9"'

@@ -85,7 +85,7 @@ def test_apnic_record_of_jpnic_space() -> None:
     assert facts.notice_emails() == ("abuse@kanda-hosting-lab.net", "hostmaster@nic.ad.jp")
     assert facts.registry_emails == ("hostmaster@nic.ad.jp",)
     assert facts.referral == Referral(registry="JPNIC", country="JP", via="entity")
-    assert facts.holder == Holder(country="JP")
+    assert facts.holder == Holder(name="Kanda Hosting Lab K.K.", country="JP")  # APNIC descr
 
 
 def test_recorded_afrinic_remark_gives_the_abuse_desk() -> None:

@@ -32,6 +32,7 @@ every string that leaves this module is bounded in length and encodable
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections import deque
@@ -325,11 +326,17 @@ def _phones_of_entity(entity: Mapping[str, Any]) -> list[str]:
     return out
 
 
+def _members(obj: Mapping[str, Any], key: str, limit: int) -> Iterator[Mapping[str, Any]]:
+    """The objects in the array ``obj[key]`` (the first ``limit`` items; others skipped)."""
+    raw = obj.get(key)
+    if isinstance(raw, list):
+        for item in raw[:limit]:
+            if isinstance(item, Mapping):
+                yield item
+
+
 def _child_entities(obj: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    raw = obj.get("entities")
-    if not isinstance(raw, list):
-        return []
-    return [e for e in raw[:_MAX_ENTITIES] if isinstance(e, Mapping)]
+    return list(_members(obj, "entities", _MAX_ENTITIES))
 
 
 def _walk(obj: Mapping[str, Any], max_depth: int = _MAX_DEPTH) -> list[Mapping[str, Any]]:
@@ -350,12 +357,7 @@ def _walk(obj: Mapping[str, Any], max_depth: int = _MAX_DEPTH) -> list[Mapping[s
 
 def _links(obj: Mapping[str, Any], rels: frozenset[str] | None = None) -> Iterator[str]:
     """``href`` of the object's JSON links (with one of ``rels``, if given), bounded."""
-    raw = obj.get("links")
-    if not isinstance(raw, list):
-        return
-    for link in raw[:_MAX_LINKS]:
-        if not isinstance(link, Mapping):
-            continue
+    for link in _members(obj, "links", _MAX_LINKS):
         rel = link.get("rel", "")
         kind = link.get("type", "application/rdap+json")
         href = _text(link.get("href"), 2_000)
@@ -425,12 +427,7 @@ def abuse_emails(
 
 def _remark_texts(obj: Mapping[str, Any]) -> Iterator[str]:
     """Each remark's title and description lines as one text, bounded."""
-    raw = obj.get("remarks")
-    if not isinstance(raw, list):
-        return
-    for remark in raw[:_MAX_REMARKS]:
-        if not isinstance(remark, Mapping):
-            continue
+    for remark in _members(obj, "remarks", _MAX_REMARKS):
         lines = []
         title = _text(remark.get("title"), _MAX_LINE)
         if title is not None:
@@ -470,7 +467,9 @@ def _remark_emails(remarks: Sequence[str]) -> tuple[list[str], list[str]]:
 # -- holder ---------------------------------------------------------------------------------
 
 
+@functools.cache
 def _country_names() -> dict[str, str]:
+    """Country name (as :func:`_name_key` folds it) → ISO code; built at first use."""
     table: dict[str, str] = {}
     for row in _COUNTRY_NAMES.strip().splitlines():
         code, *names = row.split("|")
@@ -491,13 +490,7 @@ def _country(text: str) -> str | None:
         return text.upper()
     if len(text) > 80:
         return None
-    global _NAMES
-    if _NAMES is None:
-        _NAMES = _country_names()
-    return _NAMES.get(_name_key(text))
-
-
-_NAMES: dict[str, str] | None = None
+    return _country_names().get(_name_key(text))
 
 
 def _address_country(entity: Mapping[str, Any]) -> str | None:
@@ -513,14 +506,28 @@ def _address_country(entity: Mapping[str, Any]) -> str | None:
         label = _text(params.get("label"), 2_000)
         if label is not None:
             last = label.replace("\\n", "\n").rsplit("\n", 1)[-1]
-            found = _country(last)
+            # "Nigeria", or the end of "Chiyoda-ku, Tokyo 101-0047, Japan"
+            found = _country(last) or _country(last.rsplit(",", 1)[-1])
             if found is not None:
                 return found
     return None
 
 
-def _holder(entities: Sequence[Mapping[str, Any]], network_country: str | None) -> Holder | None:
-    """The registrant organisation and its country, or the network's country alone."""
+def _description(body: Mapping[str, Any]) -> str | None:
+    """The first line of the ``description`` remark: APNIC's ``descr``, the holder's name."""
+    for remark in _members(body, "remarks", _MAX_REMARKS):
+        title = remark.get("title")
+        lines = remark.get("description")
+        if isinstance(title, str) and title.lower() == "description" and isinstance(lines, list):
+            return next((t for t in map(_text, lines[:1]) if t is not None), None)
+    return None
+
+
+def _holder(
+    entities: Sequence[Mapping[str, Any]], network_country: str | None, description: str | None
+) -> Holder | None:
+    """The registrant organisation and its country; else the description and the network's
+    country (APNIC records without a registrant entity)."""
     best: tuple[int, str, Mapping[str, Any]] | None = None
     for entity in entities:
         if "registrant" not in entity_roles(entity):
@@ -540,7 +547,9 @@ def _holder(entities: Sequence[Mapping[str, Any]], network_country: str | None) 
         if best is None or rank < best[0]:
             best = (rank, name, entity)
     if best is None:
-        return Holder(country=network_country) if network_country else None
+        if description is None and network_country is None:
+            return None
+        return Holder(name=description, country=network_country)
     return Holder(name=best[1], country=_address_country(best[2]) or network_country)
 
 
@@ -723,7 +732,7 @@ def _parse_network(
         remark_emails=_dedupe(remark_own)[:MAX_CONTACTS],
         desk_emails=_dedupe(desks)[:MAX_CONTACTS],
         registry_emails=_dedupe([*registry_desks, *remark_registry])[:MAX_CONTACTS],
-        holder=_holder(entities, country),
+        holder=_holder(entities, country, _description(body)),
         referral=_referral(body, name, remarks, entities),
     )
 
@@ -763,17 +772,13 @@ def _parse_registrar(body: Mapping[str, Any]) -> RegistrarFacts:
             continue
         names = list(_vcard_texts(entity, "fn"))
         iana_id = None
-        public_ids = entity.get("publicIds")
-        if isinstance(public_ids, list):
-            for pid in public_ids[:_MAX_LINKS]:
-                if not isinstance(pid, Mapping):
-                    continue
-                kind = pid.get("type")
-                if isinstance(kind, str) and "iana" in kind.lower():
-                    ident = pid.get("identifier")
-                    if isinstance(ident, int) and not isinstance(ident, bool):
-                        ident = str(ident) if 0 <= ident < 10**12 else None
-                    iana_id = _text(ident, 32)
+        for pid in _members(entity, "publicIds", _MAX_LINKS):
+            kind = pid.get("type")
+            if isinstance(kind, str) and "iana" in kind.lower():
+                ident = pid.get("identifier")
+                if isinstance(ident, int) and not isinstance(ident, bool):
+                    ident = str(ident) if 0 <= ident < 10**12 else None
+                iana_id = _text(ident, 32)
         email = phone = None
         for child in _child_entities(entity):
             if "abuse" not in entity_roles(child):
