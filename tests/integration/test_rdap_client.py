@@ -88,7 +88,15 @@ def lookup(lab: RdapLab, ip: str, *, budget: float | None = None, **options: Any
             "DE",
             {"abuse@hetzner.com"},
         ),
-        ("1.1.1.1", "apnic", "1.1.1.0/24", "1.1.1.0 - 1.1.1.255", "AU", {"helpdesk@apnic.net"}),
+        (
+            "1.1.1.1",
+            "apnic",
+            "1.1.1.0/24",
+            "1.1.1.0 - 1.1.1.255",
+            "AU",
+            # A remark names Cloudflare's abuse desk; APNIC's own desks follow it.
+            {"resolver-abuse@cloudflare.com", "helpdesk@apnic.net", "research@apnic.net"},
+        ),
         (
             "61.181.2.38",
             "apnic",

@@ -9,7 +9,9 @@ Three sources of ``ip network`` objects, asked in this order for an address:
 3. generated RIPE-shaped /24 networks for the configured ranges (the
    benchmark networks of the DNS lab), each with its own handle and abuse
    address; in a range marked ``abuse_by_link`` the abuse entity is only
-   referenced by handle and link, as NIC.br does, and served under ``entity/``.
+   referenced by handle and link, as NIC.br does, and served under ``entity/``;
+4. hostile bodies for the ``NESTED`` ranges: JSON nested deeper than a
+   decoder's recursion limit, which no file can hold for ``json.loads``.
 
 Among the objects that hold an address the smallest range wins, whoever
 recorded it; the registry that holds it answers, the others redirect to it.
@@ -29,9 +31,12 @@ from typing import Any
 
 __all__ = [
     "DEFAULT_GENERATED",
+    "NESTED",
     "Catalogue",
     "GeneratedRange",
     "Held",
+    "NestedRange",
+    "nested_body",
     "shared_data_dir",
 ]
 
@@ -74,6 +79,46 @@ DEFAULT_GENERATED: tuple[GeneratedRange, ...] = (
 )
 
 
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class NestedRange:
+    """A /24 whose registry answers with deeply nested JSON instead of its network."""
+
+    network: str
+    registry: str
+    shape: str
+    """``array``: the whole body is ``[[[...]]]``; ``object``: a network object whose
+    ``remarks`` nest objects ``depth`` deep."""
+    depth: int
+
+
+NESTED: tuple[NestedRange, ...] = (
+    # 2,000 bytes of brackets, as issue 12 reported them.
+    NestedRange(network="212.58.10.0/24", registry="ripe", shape="array", depth=1_000),
+    # A valid network object carrying 5,000 nested objects (30 KB).
+    NestedRange(network="80.90.1.0/24", registry="ripe", shape="object", depth=5_000),
+)
+
+
+def nested_body(spec: NestedRange) -> bytes:
+    """The hostile body of ``spec``, built as bytes (no JSON library could write it)."""
+    if spec.shape == "array":
+        return b"[" * spec.depth + b"]" * spec.depth
+    net = ipaddress.ip_network(spec.network)
+    head = json.dumps(
+        {
+            "objectClassName": "ip network",
+            "handle": f"{net.network_address} - {net.broadcast_address}",
+            "startAddress": str(net.network_address),
+            "endAddress": str(net.broadcast_address),
+            "ipVersion": f"v{net.version}",
+            "name": "NESTED-LAB",
+            "country": "NL",
+        }
+    ).encode()
+    nest = b'{"remarks":' * spec.depth + b"[]" + b"}" * spec.depth
+    return head[:-1] + b', "remarks": [' + nest + b"]}"
+
+
 @dataclasses.dataclass(frozen=True)
 class Held:
     """An object that holds an address: who holds it and the body to serve."""
@@ -83,7 +128,7 @@ class Held:
     first: int
     last: int
     origin: str
-    """``recorded:<file>``, ``written:<file>`` or ``generated``."""
+    """``recorded:<file>``, ``written:<file>``, ``generated`` or ``nested``."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -202,6 +247,11 @@ class Catalogue:
 
     def network(self, address: _Address) -> Held | None:
         """The smallest object holding ``address`` (recorded or written), else generated."""
+        for spec in NESTED:
+            net = ipaddress.ip_network(spec.network)
+            if address in net:
+                first, last = int(net.network_address), int(net.broadcast_address)
+                return Held(spec.registry, nested_body(spec), first, last, "nested")
         best: _Network | None = None
         number = int(address)
         for net in self._networks:

@@ -234,12 +234,14 @@ class Fetcher:
 def _decode(raw: bytes, charset: str | None) -> dict[str, Any]:
     try:
         value = msgspec.json.decode(raw)
+    except RecursionError as exc:  # a body nested deeper than the decoder may go
+        raise Failure(ErrorCode.RDAP_BAD_RESPONSE, "JSON nested too deeply") from exc
     except msgspec.DecodeError as exc:
         if not charset or charset.lower().replace("-", "") == "utf8":
             raise Failure(ErrorCode.RDAP_BAD_RESPONSE, f"invalid JSON: {exc}") from exc
         try:
             value = json.loads(raw.decode(charset))
-        except (LookupError, UnicodeDecodeError, ValueError) as exc2:
+        except (LookupError, UnicodeDecodeError, ValueError, RecursionError) as exc2:
             raise Failure(ErrorCode.RDAP_BAD_RESPONSE, f"invalid JSON: {exc2}") from exc2
     if not isinstance(value, dict):
         raise Failure(ErrorCode.RDAP_BAD_RESPONSE, "JSON body is not an object")

@@ -379,15 +379,20 @@ class RdapClient:
             return result
         except ParseError as exc:
             return self._fail(ErrorCode.RDAP_BAD_RESPONSE, str(exc), tally.requests)
-        emails = facts.abuse_emails
-        if not emails and facts.abuse_refs and self.max_entity_requests:
+        linked: tuple[str, ...] = ()
+        if not facts.abuse_emails and facts.abuse_refs and self.max_entity_requests:
             # An answer that came after its record's deadline is still completed
             # (and kept), with the time of one more request.
             follow = max(deadline, time.monotonic() + self.timeout)
-            emails = await self._follow_entities(
+            linked = await self._follow_entities(
                 fetcher, facts.abuse_refs, fetched.url, follow, tally
             )
-        result = IpOwnership(network=facts.network, abuse_emails=emails, requests=tally.requests)
+        result = IpOwnership(
+            network=facts.network,
+            abuse_emails=facts.notice_emails(linked),
+            holder=facts.holder,
+            requests=tally.requests,
+        )
         holds = facts.version == address.version and facts.start <= int(address) <= facts.end
         if holds:
             cached = msgspec.structs.replace(result, from_cache=True, requests=0)
