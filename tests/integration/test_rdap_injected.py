@@ -172,3 +172,47 @@ def test_the_rdap_client_does_not_import_the_store() -> None:
     code = "import sys, hostlocate.sources.rdap; print('hostlocate.store' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# -- one path for every kind of look-up: the AS of an address --------------------------------
+
+
+def test_an_autonomous_system_is_looked_up_once_then_cached(lab: RdapLab) -> None:
+    async def body(client: RdapClient) -> None:
+        assert client.cached_autnum(13335) is None
+        together = await asyncio.gather(*(client.lookup_autnum(13335) for _ in range(5)))
+        first = together[0]
+        assert first.asn == 13335 and first.name == "CLOUDFLARENET" and first.error is None
+        assert first.abuse_emails == ("abuse@cloudflare.com",)
+        assert first.source_url == lab.service("arin") + "autnum/13335"
+        assert sum(one.requests for one in together) == 1
+        assert all(one.from_cache for one in together[1:])
+        kept = client.cached_autnum(13335)
+        assert kept is not None and kept[0].from_cache and kept[0].name == "CLOUDFLARENET"
+        stats = client.stats()
+        assert stats["autnum_cache_misses"] == 1 and stats["inflight_joins"] == 4
+        with pytest.raises(ValueError, match="AS number"):
+            await client.lookup_autnum(-1)
+
+    run(lab, body)
+    assert lab.path_counts() == {"/arin/autnum/13335": 1}
+
+
+def test_an_unknown_autonomous_system_is_not_found_and_remembered(lab: RdapLab) -> None:
+    async def body(client: RdapClient) -> None:
+        first = await client.lookup_autnum(13336)
+        again = await client.lookup_autnum(13336)
+        assert first.error == again.error == ErrorCode.RDAP_NOT_FOUND
+        assert first.requests == 1 and again.from_cache and again.requests == 0
+
+    run(lab, body)
+    assert lab.total() == 1
+
+
+def test_the_client_is_an_owner_source() -> None:
+    from hostlocate.sources.base import OwnerSource
+
+    wanted = [name for name in vars(OwnerSource) if not name.startswith("_")]
+    assert {"cached_ip", "cached_domain", "cached_autnum", "lookup_autnum"} <= set(wanted)
+    assert all(callable(getattr(RdapClient, name)) for name in wanted)
+    assert not hasattr(RdapClient, "peek_ip") and not hasattr(RdapClient, "peek_domain")
