@@ -12,13 +12,21 @@ details (retries, counts) are in tests/integration/test_rdap_client.py.
 
 from __future__ import annotations
 
+import asyncio
+import math
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from hostlocate import Verdict
+from hostlocate.models import IpOwnership
+from hostlocate.sources._rdap_cache import MemoryRdapCache
 from hostlocate.sources._rdap_policy import ServicePolicy
+from hostlocate.sources.base import RdapCache
 from hostlocate.sources.bootstrap import FALLBACK_SERVICE, RIR_SERVICES, Bootstrap
+from hostlocate.sources.rdap import RdapClient
+from hostlocate.store import SqliteStore
 from tests.integration._budget import timed_verdict
 from tests.netlab import DnsLab
 from tests.rdaplab import RdapLab
@@ -207,3 +215,40 @@ def test_every_address_of_a_host_fails_alike(dns_lab: DnsLab, lab: RdapLab) -> N
     assert_rdap_failed(v, "GB", "rdap_bad_response")
     assert "multi_country" in v.jurisdiction.flags
     assert len(v.addresses) == 2
+
+
+def _lookups(lab: RdapLab, cache: RdapCache, ips: list[str]) -> list[IpOwnership]:
+    async def main() -> list[IpOwnership]:
+        async with RdapClient(
+            bootstrap_dir=lab.bootstrap_dir, rate_limits={"*": math.inf}, cache=cache
+        ) as client:
+            return [await client.lookup_ip(ip) for ip in ips]
+
+    return asyncio.run(main())
+
+
+@pytest.mark.parametrize("where", ["memory", "sqlite"])
+def test_a_service_claiming_every_address_answers_only_its_own(
+    rdap_lab: RdapLab, tmp_path: Path, where: str
+) -> None:
+    """#12 item 2: a range wider than the service's bootstrap entry is kept clipped to
+    it, and never answers an address the bootstrap gives to another service."""
+    memory = MemoryRdapCache()
+
+    def cache() -> RdapCache:  # SQLite: a new store each time, as a new process opens it
+        return SqliteStore(tmp_path / "cache.sqlite3") if where == "sqlite" else memory
+
+    rdap_lab.reset()
+    rdap_lab.claim_network("arin", "0.0.0.0", "255.255.255.255", times=1)
+    hostile, same_entry, other_service = _lookups(
+        rdap_lab, cache(), ["8.8.8.8", "8.8.4.4", "193.0.6.139"]
+    )
+    assert hostile.network is not None and hostile.network.name == "HOSTILE-EVERYTHING"
+    assert same_entry.from_cache and same_entry.network == hostile.network  # in 8.0.0.0/8
+    assert other_service.network is not None and other_service.network.cidr == "193.0.0.0/21"
+    assert rdap_lab.counts() == {"arin": 1, "ripe": 1}
+    rdap_lab.reset()
+    later = _lookups(rdap_lab, cache(), ["8.8.1.1", "193.0.6.1", "9.9.9.9"])
+    assert later[0].from_cache and later[1].from_cache
+    assert not later[2].from_cache  # arin's too, but another bootstrap entry: asked
+    assert rdap_lab.counts() == {"arin": 1}

@@ -9,6 +9,7 @@ tests/integration/test_rdap_client.py.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import socket
 import time
@@ -341,3 +342,22 @@ def test_split_service_and_private_hosts() -> None:
     assert host_is_private("LOCALHOST.")
     assert not host_is_private("193.0.6.139")
     assert not host_is_private("rdap.a.test")
+
+
+def test_the_entry_of_an_address_is_its_longest_matching_prefix() -> None:
+    bootstrap = Bootstrap(
+        {
+            "ipv4": {
+                "version": "1.0",
+                "services": [
+                    [["8.0.0.0/8"], ["https://a.test/"]],
+                    [["8.8.0.0/16"], ["https://b.test/"]],
+                ],
+            }
+        },
+        origin="user",
+    )
+    first = int(ipaddress.IPv4Address("8.8.0.0"))
+    assert bootstrap.ip_entry(ipaddress.IPv4Address("8.8.8.8")) == (first, first + 65_535)
+    assert bootstrap.ip_entry(ipaddress.IPv4Address("8.9.1.1")) == (8 << 24, (9 << 24) - 1)
+    assert bootstrap.ip_entry(ipaddress.IPv4Address("9.9.9.9")) is None

@@ -160,9 +160,17 @@ class IpQuery(Query[IpOwnership]):
         if facts.version != self.address.version or not facts.start <= number <= facts.end:
             log.info("RDAP: %s answered a range that does not hold the address", self._registry)
             return
+        # A service answers only for what the bootstrap gives it: a wider range
+        # (a hostile or mistaken 0.0.0.0 - 255.255.255.255) is kept clipped.
+        entry = client._bootstrap.ip_entry(self.address) if client._bootstrap else None
+        start, end = facts.start, facts.end
+        if entry is not None:
+            start, end = max(start, entry[0]), min(end, entry[1])
+            if (start, end) != (facts.start, facts.end):
+                log.info("RDAP: %s answered a range wider than its bootstrap entry", service)
         kept = msgspec.structs.replace(result, from_cache=True, requests=0)
         client._cache.put_network(
-            service, facts.version, facts.start, facts.end, client._encode(kept), client._cache_ttl
+            service, facts.version, start, end, client._encode(kept), client._cache_ttl
         )
 
 
