@@ -142,6 +142,51 @@ def test_redirect_to_a_place_that_is_not_a_registry_service(
     assert lab.counts() == {"ripe": 1}  # nothing fetched after the refused redirect
 
 
+@pytest.mark.parametrize(
+    "location",
+    [
+        "{base}/ripe/../unlisted/{rest}",
+        "{base}/ripe/ip/../../unlisted/{rest}",
+        "{base}/ripe/./.././unlisted/{rest}",
+        "{base}/ripe/%2e%2e/unlisted/{rest}",
+        "{base}/ripe/%2E%2e/unlisted/{rest}",
+        "{base}/ripe/.%2E/unlisted/{rest}",
+        "{base}/ripe/..%2Funlisted/{rest}",
+        "{base}/ripe/..%5cunlisted/{rest}",
+        "{base}/ripe/../../../../{rest}",
+    ],
+)
+def test_a_redirect_that_climbs_out_of_its_service_is_refused(lab: RdapLab, location: str) -> None:
+    """#12 item 3: the prefix check compares the path the server would serve."""
+    lab.redirect("ripe", location, times=None)
+
+    async def main() -> IpOwnership:
+        async with RdapClient(
+            bootstrap_dir=lab.bootstrap_dir, rate_limits={"*": math.inf}
+        ) as client:
+            return await client.lookup_ip("193.0.6.139")
+
+    result = asyncio.run(main())
+    assert result.error == "rdap_redirect_refused", result
+    assert lab.counts() == {"ripe": 1}  # nothing fetched outside the service
+
+
+def test_a_redirect_with_harmless_dot_segments_is_followed(lab: RdapLab) -> None:
+    """A path that stays inside a service is followed, as the normalised URL."""
+    lab.redirect("arin", "{base}/arin/./ip/%2E%2e/../ripe/{rest}", times=1)
+
+    async def main() -> IpOwnership:
+        async with RdapClient(
+            bootstrap_dir=lab.bootstrap_dir, rate_limits={"*": math.inf}
+        ) as client:
+            return await client.lookup_ip("164.132.1.1")  # arin's space, held by ripe
+
+    result = asyncio.run(main())
+    assert result.error is None and result.network is not None
+    assert result.network.source_url == lab.service("ripe") + "ip/164.132.1.1"
+    assert lab.path_counts() == {"/arin/ip/164.132.1.1": 1, "/ripe/ip/164.132.1.1": 1}
+
+
 def test_private_services_are_not_asked_when_private_targets_are_off(
     dns_lab: DnsLab, lab: RdapLab
 ) -> None:

@@ -24,7 +24,7 @@ import msgspec
 
 from hostlocate.errors import ErrorCode
 from hostlocate.sources._rdap_parse import registry_for_url
-from hostlocate.sources._rdap_policy import ServicePolicy
+from hostlocate.sources._rdap_policy import ServicePolicy, normalised_url
 from hostlocate.sources.base import RateBudget
 
 __all__ = ["Failure", "Fetched", "Fetcher", "Tally", "parse_retry_after"]
@@ -143,7 +143,7 @@ class Fetcher:
                 location = headers.get("location")
                 if not location:
                     raise Failure(ErrorCode.RDAP_BAD_RESPONSE, f"HTTP {status} without Location")
-                target = urljoin(url, location.strip())
+                target = normalised_url(urljoin(url, location.strip()))
                 if target in seen or hops >= self.max_redirects:
                     raise Failure(
                         ErrorCode.RDAP_TOO_MANY_REDIRECTS, f"{hops + 1} redirects, last to {target}"
