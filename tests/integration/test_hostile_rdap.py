@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,38 @@ def test_rate_limited_with_a_long_retry_after(dns_lab: DnsLab, lab: RdapLab) -> 
     v, _ = locate(dns_lab, lab, "http://193.0.6.139/", timeout=3.0)
     assert_rdap_failed(v, "NL", "rdap_rate_limited")
     assert lab.counts() == {"ripe": 1}
+
+
+@pytest.mark.parametrize(
+    "retry_after",
+    ["1e400", "inf", "nan", "9" * 400, "Fri, 31 Dec 9999 23:59:59 GMT", "-1"],
+    ids=["1e400", "inf", "nan", "huge-integer", "year-9999", "negative"],
+)
+def test_an_absurd_retry_after_pauses_the_registry_only_briefly(
+    lab: RdapLab, retry_after: str
+) -> None:
+    """#12 item 5: the pause is bounded by max_retry_wait; the registry is asked again."""
+    lab.rate_limit("ripe", times=1, retry_after=retry_after)
+
+    async def main() -> list[IpOwnership]:
+        async with RdapClient(
+            bootstrap_dir=lab.bootstrap_dir, rate_limits={"*": math.inf}, max_retry_wait=0.2
+        ) as client:
+            first = await client.lookup_ip("193.0.6.139", deadline=time.monotonic() + 5)
+            await asyncio.sleep(0.25)
+            second = await client.lookup_ip("2a00:2381:ffff::1", deadline=time.monotonic() + 5)
+            return [first, second]
+
+    first, second = asyncio.run(main())
+    assert first.error in (None, "rdap_rate_limited")
+    assert second.error is None and second.requests == 1
+    assert lab.counts()["ripe"] == first.requests + 1
+
+
+def test_the_longest_retry_wait_must_be_finite() -> None:
+    for wait in (math.inf, math.nan, -1.0):
+        with pytest.raises(ValueError, match="max_retry_wait"):
+            RdapClient(max_retry_wait=wait)
 
 
 # -- redirects ---------------------------------------------------------------------------------

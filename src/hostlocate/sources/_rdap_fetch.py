@@ -62,7 +62,8 @@ class Tally:
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date);
+    may be huge or infinite (the caller bounds the wait); None when unusable."""
     if not value:
         return None
     text = value.strip()
@@ -71,11 +72,14 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     except ValueError:
         try:
             when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return None
         if when.tzinfo is None:
             return None
-        seconds = when.timestamp() - now
+        try:
+            seconds = when.timestamp() - now
+        except (OverflowError, OSError):
+            return math.inf
     if math.isnan(seconds):
         return None
     return max(0.0, seconds)
@@ -156,7 +160,9 @@ class Fetcher:
                 delay = parse_retry_after(headers.get("retry-after"), time.time())
                 if delay is None:
                     delay = min(self.max_retry_wait, 2.0**rate_retries)
-                await self.budget.pause(registry, delay)
+                # Whatever the registry asked (1e400, a date in year 9999), the pause
+                # is bounded: a registry is never switched off for the client's life.
+                await self.budget.pause(registry, min(delay, self.max_retry_wait))
                 if (
                     rate_retries >= self.max_rate_retries
                     or delay > self.max_retry_wait

@@ -136,6 +136,8 @@ class RdapClient:
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
+        if not 0 <= max_retry_wait < math.inf:
+            raise ValueError("max_retry_wait must be a finite number of seconds, zero or more")
         if (
             max_redirects < 0
             or max_body_bytes < 1
