@@ -13,7 +13,10 @@ details (retries, counts) are in tests/integration/test_rdap_client.py.
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import math
+import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -330,3 +333,38 @@ def test_a_service_claiming_every_address_answers_only_its_own(
     assert later[0].from_cache and later[1].from_cache
     assert not later[2].from_cache  # arin's too, but another bootstrap entry: asked
     assert rdap_lab.counts() == {"arin": 1}
+
+
+def _closed_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])  # closed again when the block ends
+
+
+def test_an_unreachable_registry_is_set_aside_without_budget_waits(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """#12 item 17: a closed port is rdap_unreachable, not an HTTP error; after a few
+    failures in a row the registry is not asked, and nobody waits on its budget."""
+    base = f"http://127.0.0.1:{_closed_port()}"
+    services = [[["8.0.0.0/8"], [f"{base}/arin/"]], [["9.0.0.0/8"], [f"{base}/ripe/"]]]
+    for kind, entries in (("ipv4", services), ("ipv6", [])):
+        doc = {"version": "1.0", "publication": "2026-01-01T00:00:00Z", "services": entries}
+        (tmp_path / f"{kind}.json").write_text(json.dumps(doc))
+    addresses = [f"{8 + n % 2}.{n // 256 % 256}.{n % 256}.1" for n in range(3000)]
+
+    async def main() -> tuple[list[IpOwnership], dict[str, Any]]:
+        async with RdapClient(bootstrap_dir=tmp_path) as client:  # the default budgets
+            deadline = time.monotonic() + 30
+            found = await asyncio.gather(
+                *(client.lookup_ip(a, deadline=deadline) for a in addresses)
+            )
+            return list(found), client.stats()
+
+    with caplog.at_level(logging.WARNING, logger="hostlocate"):
+        results, stats = asyncio.run(main())
+    assert {r.error for r in results} == {"rdap_unreachable"}
+    assert stats["requests"] == {"arin": 3, "ripe": 3}  # three tries each, then set aside
+    assert (stats["rate_limit_waits"], stats["rate_limit_refusals"]) == (0, 0)
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "--no-rdap" in warnings[0].getMessage()

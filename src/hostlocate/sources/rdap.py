@@ -75,6 +75,7 @@ _SHARED_ERRORS = frozenset(
         ErrorCode.RDAP_TOO_LARGE.value,
         ErrorCode.RDAP_TOO_MANY_REDIRECTS.value,
         ErrorCode.RDAP_REDIRECT_REFUSED.value,
+        ErrorCode.RDAP_UNREACHABLE.value,
     }
 )
 
