@@ -19,7 +19,7 @@ import pytest
 
 from hostlocate.errors import ErrorCode
 from hostlocate.sources._rdap_cache import MemoryRdapCache
-from hostlocate.sources.base import RateBudget, RdapCache
+from hostlocate.sources.base import RateBudget, RdapCache, RdapEntryKind
 from hostlocate.sources.rdap import RdapClient
 from hostlocate.store import SqliteStore
 from tests.rdaplab import RdapLab
@@ -54,12 +54,23 @@ class RecordingCache(MemoryRdapCache):
     def __init__(self) -> None:
         super().__init__()
         self.networks: list[tuple[str, int, int, int]] = []
+        self.reads = 0
 
     def put_network(
         self, service: str, version: int, start: int, end: int, value: bytes, ttl: float
     ) -> None:
         self.networks.append((service, version, start, end))
         super().put_network(service, version, start, end, value, ttl)
+
+    def find_network(
+        self, service: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    ) -> tuple[bytes, float] | None:
+        self.reads += 1
+        return super().find_network(service, address)
+
+    def get_entry(self, kind: RdapEntryKind, key: str) -> tuple[bytes, float] | None:
+        self.reads += 1
+        return super().get_entry(kind, key)
 
 
 class ScriptedBudget:
@@ -136,6 +147,27 @@ def test_the_sqlite_store_serves_as_the_cache_of_later_processes(
     with SqliteStore(path) as store:  # a new store object: as a new process would open it
         run(lab, reuse, cache=store)
     assert lab.counts() == {}
+
+
+def test_a_shared_cache_is_read_once_per_range_then_from_memory(lab: RdapLab) -> None:
+    shared = RecordingCache()
+
+    async def fill(client: RdapClient) -> None:
+        await client.lookup_ip("193.0.6.139")
+        await client.lookup_domain("cf-site.com")
+
+    run(lab, fill, cache=shared)
+    shared.reads = 0
+
+    async def reuse(client: RdapClient) -> None:
+        for ip in ("193.0.5.1", "193.0.4.1", "193.0.3.1", "193.0.2.1"):
+            found = client.cached_ip(ip)
+            assert found is not None and found[0].from_cache
+        for _ in range(3):
+            assert client.cached_domain("cf-site.com") is not None
+
+    run(lab, reuse, cache=shared)
+    assert shared.reads == 2  # one range, one registrar; the rest from memory
 
 
 def test_a_budget_that_refuses_stops_the_request_before_it_is_sent(lab: RdapLab) -> None:

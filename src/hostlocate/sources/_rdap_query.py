@@ -34,7 +34,15 @@ from hostlocate.sources.bootstrap import Bootstrap
 if TYPE_CHECKING:
     from hostlocate.sources.rdap import RdapClient
 
-__all__ = ["AutnumQuery", "DomainQuery", "IpQuery", "Query", "decoded", "domain_key"]
+__all__ = [
+    "IP_DECODER",
+    "AutnumQuery",
+    "DomainQuery",
+    "IpQuery",
+    "Query",
+    "decoded",
+    "domain_key",
+]
 
 log = logging.getLogger("hostlocate.rdap")
 
@@ -42,7 +50,7 @@ _Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 _T = TypeVar("_T", IpOwnership, RegistrarInfo, AutnumInfo)
 _V = TypeVar("_V")
-_IP_DECODER = msgspec.msgpack.Decoder(IpOwnership)
+IP_DECODER = msgspec.msgpack.Decoder(IpOwnership)
 _DOMAIN_DECODER = msgspec.msgpack.Decoder(RegistrarInfo)
 _AUTNUM_DECODER = msgspec.msgpack.Decoder(AutnumInfo)
 
@@ -112,7 +120,7 @@ class IpQuery(Query[IpOwnership]):
     def __init__(self, client: RdapClient, address: _Address, text: str | None = None) -> None:
         key = str(address)
         super().__init__(
-            client, key, f"ip/{key}", block_key(address), client._ip_flights, _IP_DECODER
+            client, key, f"ip/{key}", block_key(address), client._ip_flights, IP_DECODER
         )
         self.address = address
         self.text = text or key
@@ -126,11 +134,11 @@ class IpQuery(Query[IpOwnership]):
         client = self.client
         service = client._service_key(self.address)
         network = None if service is None else client._cache.find_network(service, self.address)
-        found = None if network is None else decoded(_IP_DECODER, network)
+        found = None if network is None else decoded(IP_DECODER, network)
         if found is not None:
             client._remember(self.text, found)
         else:
-            found = client._read("negative", self.key, _IP_DECODER)
+            found = client._read("negative", self.key, IP_DECODER)
         if found is not None:
             client._counts["cache_hits"] += 1
         return found
@@ -156,22 +164,14 @@ class IpQuery(Query[IpOwnership]):
         service = client._service_key(self.address)
         if facts is None or service is None:
             return
-        number = int(self.address)
-        if facts.version != self.address.version or not facts.start <= number <= facts.end:
+        span = client.cacheable_span(self.address, facts.version, facts.start, facts.end)
+        if span is None:
             log.info("RDAP: %s answered a range that does not hold the address", self._registry)
             return
-        # A service answers only for what the bootstrap gives it: a wider range
-        # (a hostile or mistaken 0.0.0.0 - 255.255.255.255) is kept clipped.
-        entry = client._bootstrap.ip_entry(self.address) if client._bootstrap else None
-        start, end = facts.start, facts.end
-        if entry is not None:
-            start, end = max(start, entry[0]), min(end, entry[1])
-            if (start, end) != (facts.start, facts.end):
-                log.info("RDAP: %s answered a range wider than its bootstrap entry", service)
+        if span[1:] != (facts.start, facts.end):
+            log.info("RDAP: %s answered a range wider than its bootstrap entry", service)
         kept = msgspec.structs.replace(result, from_cache=True, requests=0)
-        client._cache.put_network(
-            service, facts.version, start, end, client._encode(kept), client._cache_ttl
-        )
+        client._cache.put_network(service, *span, client._encode(kept), client._cache_ttl)
 
 
 class DomainQuery(Query[RegistrarInfo]):

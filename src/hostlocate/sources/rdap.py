@@ -34,7 +34,7 @@ import msgspec
 from hostlocate._inflight import InFlight
 from hostlocate.errors import ErrorCode
 from hostlocate.models import AutnumInfo, IpOwnership, RegistrarInfo
-from hostlocate.sources._rdap_cache import MemoryRdapCache
+from hostlocate.sources._rdap_cache import MemoryRdapCache, TieredRdapCache
 from hostlocate.sources._rdap_fetch import Failure, Fetcher, Tally
 from hostlocate.sources._rdap_parse import (
     EntityRef,
@@ -43,6 +43,7 @@ from hostlocate.sources._rdap_parse import (
 )
 from hostlocate.sources._rdap_policy import ServicePolicy
 from hostlocate.sources._rdap_query import (
+    IP_DECODER,
     AutnumQuery,
     DomainQuery,
     IpQuery,
@@ -170,7 +171,9 @@ class RdapClient:
             budget if budget is not None else RateLimiter(limits_from(rate_limits))
         )
         self._cache: RdapCache = (
-            cache if cache is not None else MemoryRdapCache(max_entries=cache_size)
+            MemoryRdapCache(max_entries=cache_size)
+            if cache is None
+            else TieredRdapCache(cache, self._span_of, max_entries=cache_size)
         )
         self._negative_ttl = negative_ttl
         self._cache_ttl = cache_ttl
@@ -378,6 +381,36 @@ class RdapClient:
         services = self._bootstrap.service_for_ip(address)
         return services[0] if services else None
 
+    def cacheable_span(
+        self, address: _Address, version: int, start: int, end: int
+    ) -> tuple[int, int, int] | None:
+        """The range to keep a network answer under, for the service of ``address``:
+        clipped to the bootstrap entry that gives the address to that service (a
+        service answers only for what the bootstrap gives it); None when the range
+        does not hold the address."""
+        number = int(address)
+        if version != address.version or not start <= number <= end:
+            return None
+        entry = self._bootstrap.ip_entry(address) if self._bootstrap is not None else None
+        if entry is not None:
+            start, end = max(start, entry[0]), min(end, entry[1])
+        return version, start, end
+
+    def _span_of(
+        self, service: str, address: _Address, value: bytes
+    ) -> tuple[int, int, int] | None:
+        """The range a network answer read back from a shared cache covers here."""
+        found = decoded(IP_DECODER, (value, 0.0))
+        network = None if found is None else found[0].network
+        if network is None or not network.start_address or not network.end_address:
+            return None
+        try:
+            first = ipaddress.ip_address(network.start_address)
+            last = ipaddress.ip_address(network.end_address)
+        except ValueError:
+            return None
+        return self.cacheable_span(address, first.version, int(first), int(last))
+
     def _failed(self, code: ErrorCode) -> None:
         self._errors[code.value] += 1
 
@@ -449,7 +482,9 @@ class RdapClient:
             "cache_hits": self._counts["cache_hits"],
             "cache_misses": self._counts["cache_misses"],
             "cache_networks": (
-                len(self._cache) if isinstance(self._cache, MemoryRdapCache) else None
+                len(self._cache)
+                if isinstance(self._cache, MemoryRdapCache | TieredRdapCache)
+                else None
             ),
             "domain_cache_hits": self._counts["domain_cache_hits"],
             "domain_cache_misses": self._counts["domain_cache_misses"],
