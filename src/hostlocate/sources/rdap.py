@@ -1,13 +1,17 @@
-"""Who holds an address, and who registered a domain: RDAP, frugally and safely.
+"""Who holds an address, its AS, and who registered a domain: RDAP, frugally and safely.
 
 :class:`RdapClient` is the only public piece. For an address it finds the
 registry from the IANA bootstrap (:mod:`.bootstrap`), fetches the ``ip
 network`` object (following registry redirects through the allow-list),
-parses it, and caches the answer by the *range* it names, so every other
-address of that network is answered without a request. Concurrent look-ups of
-addresses in the same /24 (IPv4) or /48 (IPv6) wait for the one in flight
-instead of asking again. Remote faults never raise: they come back as an
-:class:`~hostlocate.errors.ErrorCode` value in ``error``.
+parses it, and caches the answer by the *range* it names (per service, within
+the service's bootstrap entry), so every other address of that network is
+answered without a request. Concurrent look-ups of addresses in the same /24
+(IPv4) or /48 (IPv6) wait for the one in flight instead of asking again.
+Addresses, domains and autonomous systems share that one path
+(:mod:`._rdap_query`); the cache and the request budget are given to the
+client or built in memory (:mod:`.base` names their protocols). Remote faults
+never raise: they come back as an :class:`~hostlocate.errors.ErrorCode` value
+in ``error``.
 
 See docs/rdap.md for the service choice, the redirect rules, the budgets and
 what each error code means.
@@ -88,7 +92,7 @@ def _default_cache_dir() -> Path:
 
 
 class RdapClient:
-    """Asynchronous RDAP look-ups for addresses and domains (one event loop).
+    """Asynchronous RDAP look-ups for addresses, domains and AS numbers (one event loop).
 
     ``bootstrap_dir``: a folder of IANA-format bootstrap files; its services
     are trusted as given (``http://`` and private addresses included). Without
