@@ -23,7 +23,7 @@ from typing import Any
 
 import pytest
 
-from hostlocate import Verdict
+from hostlocate import Locator, Verdict
 from hostlocate.models import IpOwnership
 from hostlocate.sources._rdap_cache import MemoryRdapCache
 from hostlocate.sources._rdap_policy import ServicePolicy
@@ -341,23 +341,30 @@ def _closed_port() -> int:
         return int(probe.getsockname()[1])  # closed again when the block ends
 
 
+_OFFLINE_ADDRESSES = [f"{8 + n % 2}.{n // 256 % 256}.{n % 256}.1" for n in range(3000)]
+
+
+def _bootstrap_at_a_closed_port(folder: Path) -> None:
+    """A bootstrap folder whose two registries listen on a port nobody opens."""
+    base = f"http://127.0.0.1:{_closed_port()}"
+    services = [[["8.0.0.0/8"], [f"{base}/arin/"]], [["9.0.0.0/8"], [f"{base}/ripe/"]]]
+    for kind, entries in (("ipv4", services), ("ipv6", [])):
+        doc = {"version": "1.0", "publication": "2026-01-01T00:00:00Z", "services": entries}
+        (folder / f"{kind}.json").write_text(json.dumps(doc))
+
+
 def test_an_unreachable_registry_is_set_aside_without_budget_waits(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     """#12 item 17: a closed port is rdap_unreachable, not an HTTP error; after a few
     failures in a row the registry is not asked, and nobody waits on its budget."""
-    base = f"http://127.0.0.1:{_closed_port()}"
-    services = [[["8.0.0.0/8"], [f"{base}/arin/"]], [["9.0.0.0/8"], [f"{base}/ripe/"]]]
-    for kind, entries in (("ipv4", services), ("ipv6", [])):
-        doc = {"version": "1.0", "publication": "2026-01-01T00:00:00Z", "services": entries}
-        (tmp_path / f"{kind}.json").write_text(json.dumps(doc))
-    addresses = [f"{8 + n % 2}.{n // 256 % 256}.{n % 256}.1" for n in range(3000)]
+    _bootstrap_at_a_closed_port(tmp_path)
 
     async def main() -> tuple[list[IpOwnership], dict[str, Any]]:
         async with RdapClient(bootstrap_dir=tmp_path) as client:  # the default budgets
             deadline = time.monotonic() + 30
             found = await asyncio.gather(
-                *(client.lookup_ip(a, deadline=deadline) for a in addresses)
+                *(client.lookup_ip(a, deadline=deadline) for a in _OFFLINE_ADDRESSES)
             )
             return list(found), client.stats()
 
@@ -368,3 +375,17 @@ def test_an_unreachable_registry_is_set_aside_without_budget_waits(
     assert (stats["rate_limit_waits"], stats["rate_limit_refusals"]) == (0, 0)
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(warnings) == 1 and "--no-rdap" in warnings[0].getMessage()
+
+
+def test_a_batch_of_ip_literals_offline_is_not_held_by_registry_budgets(
+    dns_lab: DnsLab, tmp_path: Path
+) -> None:
+    """#12 item 17 through the locator: every verdict says rdap_unreachable."""
+    _bootstrap_at_a_closed_port(tmp_path)
+    with Locator([dns_lab.resolver], rdap_bootstrap=tmp_path) as locator:
+        verdicts = list(locator.locate_many(f"http://{a}/" for a in _OFFLINE_ADDRESSES))
+        rdap = locator.stats()["rdap"]
+    assert len(verdicts) == 3000
+    assert {a.rdap_error for v in verdicts for a in v.addresses} == {"rdap_unreachable"}
+    assert sum(rdap["requests"].values()) <= 6
+    assert (rdap["rate_limit_waits"], rdap["rate_limit_refusals"]) == (0, 0)
