@@ -716,3 +716,50 @@ def test_bad_cloudfront_lists_are_refused(body: bytes, message: str) -> None:
 def test_resolved_data_without_a_data_set_says_so() -> None:
     with pytest.raises(DataError, match="no providers data set"):
         ResolvedData({}).provider_table()
+
+
+# -- what resolving data files imports -------------------------------------------------
+
+_UPDATE_CODE = (
+    "hostlocate.datasets.download",
+    "hostlocate.datasets.updating",
+    "hostlocate.datasets.prepare",
+    "hostlocate.datasets.command",
+    "hostlocate.datasets.exporting",
+    "hostlocate.datasets.checks",
+    "httpx",
+)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "import hostlocate.datasets.resolution as r; d = r.resolve()",
+        "from hostlocate import datasets; d = datasets.resolve()",
+    ],
+    ids=["resolution-module", "package-attribute"],
+)
+def test_resolving_data_files_loads_no_update_code(statement: str) -> None:
+    """A locator resolves its data through this path: no download or update code, no httpx."""
+    import subprocess
+    import sys
+
+    script = (
+        f"import sys; {statement}; "
+        "d.provider_table(); d.hotline_directory(); d.public_suffixes(); "
+        "d.geo_database().close(); "
+        f"print(sorted(m for m in {_UPDATE_CODE!r} if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def test_the_package_surface_still_reaches_every_name() -> None:
+    """The lazy package keeps every name of ``__all__`` reachable where it was."""
+    for name in datasets.__all__:
+        assert getattr(datasets, name) is not None, name
+    assert set(datasets.__all__) <= set(dir(datasets))
+    with pytest.raises(AttributeError):
+        datasets.no_such_name  # noqa: B018
