@@ -143,9 +143,9 @@ def test_publisher_sources_are_https() -> None:
 
 def test_without_a_user_folder_everything_is_bundled(tmp_path: Path) -> None:
     found = resolve(user_dir=tmp_path / "absent")
-    assert set(found.sets) == datasets.REQUIRED
+    assert set(found.sets) == datasets.REQUIRED | {"rdap_bootstrap"}
     assert {ds.origin for ds in found.sets.values()} == {"bundled"}
-    assert found.rdap_bootstrap is None
+    assert found.rdap_bootstrap == _resources.data_path("rdap/ipv4.json").parent
     assert found.pinned is None and found.notes == {}
     assert found.path("psl") == _resources.data_path("psl/public_suffix_list.dat")
     assert found.sources()["public_suffix_list"] == _resources.source_info("psl")
@@ -155,6 +155,7 @@ def test_without_a_user_folder_everything_is_bundled(tmp_path: Path) -> None:
         "public_suffix_list",
         "providers",
         "hotlines",
+        "rdap_bootstrap",
     ]
 
 
@@ -229,7 +230,7 @@ def test_rdap_bootstrap_files_must_share_a_folder(tmp_path: Path) -> None:
         ],
     )
     found = resolve(user_dir=home)
-    assert found.rdap_bootstrap is None
+    assert found.sets["rdap_bootstrap"].origin == "bundled"  # the torn user copy is not used
     assert "share one folder" in found.notes["rdap_bootstrap"]
 
 
@@ -243,10 +244,11 @@ def pinned(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_export_writes_a_complete_verified_folder(pinned: Path) -> None:
     manifest = json.loads((pinned / "MANIFEST.json").read_text(encoding="utf-8"))
-    assert sorted(manifest["files"]) == sorted(datasets.EXPORT_NAMES.values())
+    rdap = ["rdap/ipv4.json", "rdap/ipv6.json"]
+    assert sorted(manifest["files"]) == sorted([*datasets.EXPORT_NAMES.values(), *rdap])
     for rel, item in manifest["files"].items():
         assert _resources.hash_file(pinned / rel) == (item["size"], item["sha256"])
-        bundled = _resources.bundled().entry(item["name"])[1]
+        bundled = _resources.bundled().entry(rel if rel in rdap else item["name"])[1]
         assert item["sha256"] == bundled.sha256 and item["build_date"] == bundled.build_date
     assert not [p for p in pinned.parent.iterdir() if p.name.startswith(".")]
 
@@ -339,8 +341,9 @@ def test_status_ages_and_thresholds(tmp_path: Path) -> None:
     assert country.origin == "bundled" and country.build_date == "2026-06-01T20:32:58Z"
     assert country.age_days == 179 and country.max_age_days == 45 and country.stale
     assert rows["providers"].age_days == 0 and not rows["providers"].stale
-    assert rows["rdap_bootstrap"].origin is None and not rows["rdap_bootstrap"].stale
-    assert "not downloaded" in (rows["rdap_bootstrap"].note or "")
+    boot = rows["rdap_bootstrap"]
+    assert boot.origin == "bundled" and boot.build_date == "2023-12-18T00:00:00Z" and boot.stale
+    assert "hostlocate data update rdap_bootstrap" in (boot.note or "")
     early = rows_by_name(status(found, now=datetime(2026, 7, 1, tzinfo=UTC)))
     assert early["geoip_country"].age_days == 29 and not early["geoip_country"].stale
 
@@ -364,7 +367,10 @@ def test_stale_warnings_say_how_to_refresh(tmp_path: Path) -> None:
     )
     assert any("hostlocate data update psl" in w for w in warnings)
     assert any(w.startswith("hotlines") and "release" in w for w in warnings)
-    assert not any(w.startswith("rdap_bootstrap") for w in warnings)
+    assert any(
+        w.startswith("rdap_bootstrap") and "hostlocate data update rdap_bootstrap" in w
+        for w in warnings
+    )
 
 
 def test_status_of_a_user_copy_shows_where_it_came_from(tmp_path: Path) -> None:

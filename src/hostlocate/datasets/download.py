@@ -80,7 +80,8 @@ PUBLISHERS: Mapping[str, _Publisher] = {
     ),
     "iana": _Publisher(
         "IANA RDAP bootstrap registries, RFC 9224 (https://data.iana.org/rdap/)",
-        None,
+        # IANA and the IETF Trust dedicate the Protocol Registries to the public domain.
+        "CC0-1.0 (IANA Protocol Registries, https://www.iana.org/help/licensing-terms)",
         "RDAP bootstrap registries published by IANA (https://www.iana.org)",
     ),
 }

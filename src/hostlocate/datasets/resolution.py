@@ -22,6 +22,7 @@ from hostlocate import _resources
 from hostlocate._resources import MANIFEST_NAME, DataFolder, ManifestEntry
 from hostlocate.datasets.sets import (
     _ABSENT,
+    _NO_DOMAINS,
     _REFRESH_HINT,
     DATASETS,
     MAX_AGE_DAYS,
@@ -273,6 +274,8 @@ def status(
             continue
         entry = found.entry
         when = parse_date(entry.build_date)
+        if note is None and name == "rdap_bootstrap" and not (found.path / "dns.json").is_file():
+            note = _NO_DOMAINS
         age = None if when is None else max(0, int((now - when).total_seconds() // 86_400))
         rows.append(
             DataStatus(

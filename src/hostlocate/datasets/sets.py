@@ -29,7 +29,7 @@ DATASETS: tuple[str, ...] = (
 """Every data set, by the name its manifest entries carry."""
 
 REQUIRED: frozenset[str] = frozenset(DATASETS[:5])
-"""Data sets a verdict cannot be made without (the RDAP bootstrap can be fetched)."""
+"""Data sets a verdict cannot be made without (without an RDAP bootstrap, RDAP starts at ARIN)."""
 
 UPDATABLE: tuple[str, ...] = ("geoip_country", "geoip_asn", "psl", "rdap_bootstrap", "providers")
 """Data sets with a publisher download; the hotline table comes with releases only."""
@@ -43,7 +43,9 @@ MAX_AGE_DAYS: Mapping[str, int] = {
     "psl": 30,  # the list changes weekly; new suffixes matter for registered domains
     "providers": 90,  # published CDN ranges change a few times a year
     "hotlines": 180,  # membership changes slowly
-    "rdap_bootstrap": 7,  # IANA's registries; measured from when the copy was fetched
+    # IANA's registries: a download's age counts from when it was fetched, the
+    # bundled copy's from the registries' own date.
+    "rdap_bootstrap": 7,
 }
 """Age, in days, past which ``hostlocate data status`` warns."""
 
@@ -56,9 +58,13 @@ _REFRESH_HINT: Mapping[str, str] = {
     "hotlines": "a newer hostlocate release carries a newer table",
 }
 _ABSENT: Mapping[str, str] = {
-    "rdap_bootstrap": "not downloaded: the RDAP client fetches IANA's files when first needed "
-    "and caches them",
+    "rdap_bootstrap": "not in this folder: the RDAP client fetches IANA's files when first "
+    "needed and caches them",
 }
+_NO_DOMAINS = (
+    "IP address services only (no dns.json): domain registrar look-ups need "
+    "`hostlocate data update rdap_bootstrap`"
+)
 
 
 def user_data_dir() -> Path:
