@@ -641,3 +641,27 @@ def test_pinned_data_gives_byte_identical_verdicts(
     if "version" in sources["geoip_country"]:
         assert sources["geoip_country"]["version"] == pinned_country.version
     assert sources["providers"]["name"].startswith("hostlocate provider table, ranges refreshed")
+
+
+def test_downloaded_data_is_private_whatever_the_umask(
+    site: DataServer, built: dict[str, bytes], tmp_path: Path
+) -> None:
+    """The user data folder is 0700 and its files 0600; a loose existing one is tightened."""
+    user = tmp_path / "user"
+    user.mkdir(mode=0o755)
+    os.chmod(user, 0o755)
+    loose = user / "notes.txt"
+    loose.write_text("left by hand\n")
+    os.chmod(loose, 0o644)
+    old = os.umask(0o000)
+    try:
+        assert main(["data", "update", "--dir", str(user), *publish(site, built)]) == 0
+    finally:
+        os.umask(old)
+    modes = {
+        p.relative_to(user).as_posix(): p.stat().st_mode & 0o777 for p in [user, *user.rglob("*")]
+    }
+    assert len(modes) > 10
+    assert {
+        rel: m for rel, m in modes.items() if m != (0o700 if (user / rel).is_dir() else 0o600)
+    } == {}

@@ -164,8 +164,12 @@ def _sweep_incoming(target: Path) -> None:
 
 @contextlib.contextmanager
 def _locked(target: Path) -> Iterator[None]:
-    """One update of a folder at a time (advisory lock where the platform has one)."""
-    target.mkdir(parents=True, exist_ok=True)
+    """One update of a folder at a time (advisory lock where the platform has one).
+
+    The folder is made private (0700, its files 0600) before anything is written
+    and again after: it shows which data a hotline uses and when it fetched it.
+    """
+    _resources.private_dir(target, tighten=True)
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not on POSIX
@@ -177,6 +181,8 @@ def _locked(target: Path) -> Iterator[None]:
             _sweep_incoming(target)
             yield
         finally:
+            with contextlib.suppress(OSError):
+                _resources.private_tree(target)
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
