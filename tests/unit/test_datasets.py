@@ -160,7 +160,7 @@ def test_without_a_user_folder_everything_is_bundled(tmp_path: Path) -> None:
 
 
 def test_a_newer_user_copy_is_used(tmp_path: Path) -> None:
-    home = user_folder(tmp_path / "u", {"psl": ("psl/x.dat", b"list", "2027-01-01T00:00:00Z")})
+    home = user_folder(tmp_path / "u", {"psl": ("psl/x.dat", b"list", "2026-11-30T00:00:00Z")})
     found = resolve(user_dir=home)
     psl = found.sets["psl"]
     assert psl.origin == "user" and psl.path == home / "psl/x.dat"
@@ -168,6 +168,15 @@ def test_a_newer_user_copy_is_used(tmp_path: Path) -> None:
     assert found.sources()["public_suffix_list"].name == "psl user copy"
     assert found.sets["geoip_country"].origin == "bundled"
     assert "psl" not in found.notes
+
+
+def test_a_user_copy_dated_in_the_future_is_not_used(tmp_path: Path) -> None:
+    """It would win over every later download until that date: it is passed over."""
+    ahead = datasets.iso(datetime.now(UTC) + datasets.CLOCK_SKEW * 2)
+    home = user_folder(tmp_path / "u", {"psl": ("psl/x.dat", b"list", ahead)})
+    found = resolve(user_dir=home)
+    assert found.sets["psl"].origin == "bundled"
+    assert "in the future" in found.notes["psl"]
 
 
 @pytest.mark.parametrize("built", ["2020-01-01T00:00:00Z", BUNDLED_PSL_DATE, None])
@@ -179,7 +188,7 @@ def test_an_older_equal_or_undated_user_copy_is_not(tmp_path: Path, built: str |
 
 
 def test_a_damaged_user_copy_falls_back_to_the_bundled_one(tmp_path: Path) -> None:
-    home = user_folder(tmp_path / "u", {"psl": ("psl/x.dat", b"list", "2027-01-01T00:00:00Z")})
+    home = user_folder(tmp_path / "u", {"psl": ("psl/x.dat", b"list", "2026-11-30T00:00:00Z")})
     (home / "psl/x.dat").write_bytes(b"LIST")  # same size, other bytes
     found = resolve(user_dir=home)
     assert found.sets["psl"].origin == "bundled"
@@ -255,7 +264,7 @@ def test_export_writes_a_complete_verified_folder(pinned: Path) -> None:
 
 def test_a_pinned_folder_pins_everything(pinned: Path, tmp_path: Path) -> None:
     newer_user = user_folder(
-        tmp_path / "u", {"psl": ("psl/x.dat", b"list", "2027-01-01T00:00:00Z")}
+        tmp_path / "u", {"psl": ("psl/x.dat", b"list", "2026-11-30T00:00:00Z")}
     )
     found = resolve(pinned, user_dir=newer_user)
     assert found.pinned == pinned and found.user_dir is None
@@ -382,7 +391,7 @@ def test_status_of_a_user_copy_shows_where_it_came_from(tmp_path: Path) -> None:
 
 
 def test_status_command_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    home = user_folder(tmp_path / "u", {"psl": ("psl/x.dat", b"list", "2099-01-01T00:00:00Z")})
+    home = user_folder(tmp_path / "u", {"psl": ("psl/x.dat", b"list", "2026-11-30T00:00:00Z")})
     assert (
         main(["data", "status", "--dir", str(home), "--json", "--max-age", "geoip_asn=9999"]) == 0
     )

@@ -191,3 +191,14 @@ def test_other_layout_is_refused(tmp_path: Path) -> None:
     odd = _build(tmp_path / "odd.mmdb", "Odd", [("81.2.69.0/24", {"city": "London"})])
     with pytest.raises(DataError, match=r"odd\.mmdb"):
         GeoDatabase(country_path=odd)
+
+
+def test_a_database_with_an_absurd_build_date_still_opens(geolite: tuple[Path, Path]) -> None:
+    """A build epoch of 2**64-1 is no date: the file is described without one."""
+    from tests.datalab.files import with_build_epoch
+
+    country, asn = geolite
+    country.write_bytes(with_build_epoch(country.read_bytes(), 2**64 - 1))
+    with GeoDatabase(country, asn) as db:
+        assert db.lookup("81.2.69.160").country == "GB"
+        assert db.sources()["geoip_country"].build_date is None

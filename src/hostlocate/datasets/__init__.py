@@ -57,6 +57,7 @@ if TYPE_CHECKING:
         status,
     )
     from hostlocate.datasets.sets import (
+        CLOCK_SKEW,
         DATASETS,
         LICENCE_KEY_ENV,
         MAX_AGE_DAYS,
@@ -73,6 +74,7 @@ if TYPE_CHECKING:
     from hostlocate.datasets.updating import UpdateResult, update
 
 _OWNERS: dict[str, str] = {
+    "CLOCK_SKEW": "sets",
     "KNOWN_ASNS": "checks",
     "KNOWN_COUNTRIES": "checks",
     "KNOWN_SUFFIXES": "checks",
@@ -122,6 +124,7 @@ _OWNERS: dict[str, str] = {
 """The submodule that owns each public name."""
 
 __all__ = [
+    "CLOCK_SKEW",
     "DATASETS",
     "DEFAULT_TIMEOUT",
     "DOWNLOAD_BUDGET",

@@ -191,8 +191,12 @@ class _Fetcher:
             scheme = urlsplit(current).scheme.lower()
             if scheme != "https" and not (user_given and scheme == "http"):
                 raise _Unavailable(f"{shown}: not fetched, publisher downloads use https only")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _Unavailable(f"{shown}: took longer than {self.budget:.0f} s")
             try:
-                with self.client.stream("GET", current) as response:
+                # No single wait may outlast the budget: a read blocks at most this long.
+                with self.client.stream("GET", current, timeout=self._timeout(left)) as response:
                     if response.is_redirect:
                         location = response.headers.get("location")
                         if not location:
@@ -214,17 +218,30 @@ class _Fetcher:
                 raise _Unavailable(f"{shown}: {type(exc).__name__}: {exc or 'failed'}") from exc
         raise _Unavailable(f"{self.redact(url)}: more than {MAX_REDIRECTS} redirects")
 
+    def _timeout(self, left: float) -> httpx.Timeout:
+        import httpx
+
+        given = self.client.timeout
+        return httpx.Timeout(
+            connect=min(given.connect or left, left),
+            read=min(given.read or left, left),
+            write=min(given.write or left, left),
+            pool=min(given.pool or left, left),
+        )
+
     def _save(
         self, response: httpx.Response, dest: Path, max_bytes: int, deadline: float, shown: str
     ) -> None:
         written = 0
         with dest.open("wb") as fh:
-            for chunk in response.iter_bytes(1 << 16):
+            # Each piece as it comes off the wire (no chunk size: a source dripping a
+            # byte a second must not fill a 64 KiB buffer before the clock is read).
+            for chunk in response.iter_bytes():
+                if time.monotonic() > deadline:
+                    raise _Unavailable(f"{shown}: took longer than {self.budget:.0f} s")
                 written += len(chunk)
                 if written > max_bytes:
                     raise _Refused(f"{shown}: more than the {max_bytes}-byte limit")
-                if time.monotonic() > deadline:
-                    raise _Unavailable(f"{shown}: took longer than {self.budget:.0f} s")
                 fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())

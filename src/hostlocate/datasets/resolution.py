@@ -24,6 +24,7 @@ from hostlocate.datasets.sets import (
     _ABSENT,
     _NO_DOMAINS,
     _REFRESH_HINT,
+    CLOCK_SKEW,
     DATASETS,
     MAX_AGE_DAYS,
     PROVENANCE_KEYS,
@@ -210,7 +211,11 @@ def resolve(
         mine = user.members(name) if user is not None else ()
         if user is not None and mine:
             entry = user.entry(mine[0])[1]
-            if is_newer(entry, shipped_entry):
+            dated = parse_date(entry.build_date)
+            if dated is not None and dated > datetime.now(UTC) + CLOCK_SKEW:
+                # It would win over every later copy; `data update` now refuses such data.
+                notes[name] = f"user copy not used: dated {entry.build_date}, in the future"
+            elif is_newer(entry, shipped_entry):
                 try:
                     sets[name] = _load_set(user, name, mine)
                     continue

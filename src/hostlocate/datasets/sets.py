@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import platformdirs
@@ -48,6 +48,10 @@ MAX_AGE_DAYS: Mapping[str, int] = {
     "rdap_bootstrap": 7,
 }
 """Age, in days, past which ``hostlocate data status`` warns."""
+
+CLOCK_SKEW = timedelta(hours=1)
+"""How far in the future a data date may lie before the data is refused: clocks differ,
+but a copy dated later than that would win over every other copy until then."""
 
 USER_DIR_ENV = "HOSTLOCATE_USER_DATA_DIR"
 """Environment variable naming the user data folder (default: the platform's)."""

@@ -24,6 +24,7 @@ from hostlocate import _resources
 from hostlocate._resources import MANIFEST_NAME, DataFolder, ManifestEntry
 from hostlocate.datasets.download import (
     DEFAULT_TIMEOUT,
+    DOWNLOAD_BUDGET,
     LIMITS,
     SOURCES,
     VENDORS,
@@ -203,6 +204,7 @@ def update(
     timeout: float = DEFAULT_TIMEOUT,
     limits: Mapping[str, Limits] | None = None,
     now: datetime | None = None,
+    budget: float = DOWNLOAD_BUDGET,
 ) -> list[UpdateResult]:
     """Download fresh copies of ``names`` (default: every updatable data set) into ``target``.
 
@@ -211,6 +213,7 @@ def update(
     ``http://`` and may redirect anywhere. ``vendor`` picks the GeoIP publisher,
     ``dbip`` or ``maxmind`` (default: ``maxmind`` when a licence key is given).
     Each data set succeeds or fails alone; a failure never touches the data in use.
+    ``timeout`` bounds each wait for the network, ``budget`` each download in all.
     Raises :class:`~hostlocate.errors.ConfigError` for unknown names or sources.
     """
     import httpx
@@ -237,7 +240,7 @@ def update(
         follow_redirects=False,
         headers={"User-Agent": f"hostlocate/{_version()} (data update)"},
     )
-    fetcher = _Fetcher(client, overrides, licence_key, when)
+    fetcher = _Fetcher(client, overrides, licence_key, when, budget)
     results: list[UpdateResult] = []
     with client, _locked(folder):
         for name in chosen:
@@ -257,6 +260,15 @@ def _update_one(ctx: _Context, name: str) -> UpdateResult:
     except (_Unavailable, OSError) as exc:
         return UpdateResult(
             name=name, outcome="failed", message=f"{exc}; the previous data stays in use"
+        )
+    except (ValueError, ArithmeticError, LookupError, TypeError) as exc:
+        # A download odd enough to break a check is that data set's failure alone:
+        # the others are still fetched.
+        return UpdateResult(
+            name=name,
+            outcome="refused",
+            message=f"unusable download ({type(exc).__name__}: {exc}); "
+            "the previous data stays in use",
         )
     finally:
         ctx.cleanup()

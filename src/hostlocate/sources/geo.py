@@ -121,8 +121,13 @@ class _Database:
     def corrupt(self, exc: Exception) -> DataError:
         return DataError(f"{self.label} database corrupt: {self.path}: {exc}", path=str(self.path))
 
-    def built(self) -> str:
-        return datetime.fromtimestamp(self.build_epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    def built(self) -> str | None:
+        """The build date; None for an epoch no calendar holds (a hostile 2**64-1)."""
+        try:
+            when = datetime.fromtimestamp(self.build_epoch, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def close(self) -> None:
         reader = getattr(self, "reader", None)
