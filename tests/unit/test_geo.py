@@ -202,3 +202,21 @@ def test_a_database_with_an_absurd_build_date_still_opens(geolite: tuple[Path, P
     with GeoDatabase(country, asn) as db:
         assert db.lookup("81.2.69.160").country == "GB"
         assert db.sources()["geoip_country"].build_date is None
+
+
+def test_geolite2_files_are_read_without_geoip2(geolite: tuple[Path, Path]) -> None:
+    """geoip2 is not a dependency (docs/data.md says why): maxminddb reads both layouts."""
+    import subprocess
+    import sys
+
+    country, asn = geolite
+    script = (
+        "import sys; sys.modules['geoip2'] = None; "  # any import of geoip2 now fails
+        "from hostlocate.sources.geo import GeoDatabase; "
+        f"db = GeoDatabase({str(country)!r}, {str(asn)!r}); "
+        "print(db.lookup('198.51.100.7'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert "registered_country='US'" in done.stdout and "anycast=True" in done.stdout
