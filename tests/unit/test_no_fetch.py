@@ -1,5 +1,5 @@
-"""README's promise, run as a user would: the default ``hostlocate locate`` fetches no data
-and writes no file.
+"""README's promise, run as a user would: the default ``hostlocate locate`` fetches no data,
+writes no file and loads no data-update code.
 
 The command runs in a subprocess with a fresh home, cache and data folder and no
 route out: every connection, datagram or name look-up to anything but loopback
@@ -74,7 +74,11 @@ dns.resolver.Resolver.read_resolv_conf = read_resolv_conf
 
 from hostlocate.cli import main
 
-sys.exit(main(["locate", "--json", *sys.argv[3:]]))
+status = main(["locate", "--json", *sys.argv[3:]])
+for name in ("download", "updating", "prepare", "exporting", "checks"):
+    if f"hostlocate.datasets.{name}" in sys.modules:
+        _note("loaded", f"hostlocate.datasets.{name}")
+sys.exit(status)
 """
 
 
@@ -129,7 +133,10 @@ def test_the_default_locate_fetches_no_data_and_writes_no_file(tmp_path: Path) -
     # Only registry look-ups were attempted, and only of the RDAP service the
     # bundled bootstrap names for that address: no data publisher, no IANA.
     attempts = {tuple(json.loads(line)) for line in log.read_text().splitlines()}
-    assert attempts <= {("resolve", "rdap.db.ripe.net")}, attempts
+    loaded = {what for kind, what in attempts if kind == "loaded"}
+    assert attempts - {("loaded", m) for m in loaded} <= {("resolve", "rdap.db.ripe.net")}
+    # Nor is the data-update code loaded: `locate` builds no download (issue 13).
+    assert loaded == set()
     # The RDAP bootstrap is the bundled snapshot, not a download.
     sources = verdicts[0]["provenance"]["sources"]
     assert sources["rdap_bootstrap"]["origin"] == "bundled"

@@ -22,35 +22,12 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import msgspec
 
-from hostlocate.datasets.sets import LICENCE_KEY_ENV
+from hostlocate.datasets.sets import LICENCE_KEY_ENV, SOURCES
 
 if TYPE_CHECKING:
     import httpx
 
 # -- publishers ----------------------------------------------------------------------
-
-SOURCES: Mapping[str, str] = {
-    # DB-IP Lite, published monthly; {month} is YYYY-MM (db-ip.com/db/lite.php).
-    "dbip-country": "https://download.db-ip.com/free/dbip-country-lite-{month}.mmdb.gz",
-    "dbip-asn": "https://download.db-ip.com/free/dbip-asn-lite-{month}.mmdb.gz",
-    # MaxMind GeoLite2 with the user's licence key; answers with a redirect to storage.
-    "maxmind-country": "https://download.maxmind.com/app/geoip_download"
-    "?edition_id=GeoLite2-Country&license_key={licence_key}&suffix=tar.gz",
-    "maxmind-asn": "https://download.maxmind.com/app/geoip_download"
-    "?edition_id=GeoLite2-ASN&license_key={licence_key}&suffix=tar.gz",
-    "psl": "https://publicsuffix.org/list/public_suffix_list.dat",
-    # IANA's RDAP bootstrap registries (RFC 9224); the same as
-    # hostlocate.sources.bootstrap.IANA_BOOTSTRAP_URLS (a unit test keeps them equal).
-    "rdap-ipv4": "https://data.iana.org/rdap/ipv4.json",
-    "rdap-ipv6": "https://data.iana.org/rdap/ipv6.json",
-    "rdap-asn": "https://data.iana.org/rdap/asn.json",
-    "rdap-dns": "https://data.iana.org/rdap/dns.json",
-    # Providers' own range lists, for the providers the table matches by range.
-    "cloudflare-ipv4": "https://www.cloudflare.com/ips-v4",
-    "cloudflare-ipv6": "https://www.cloudflare.com/ips-v6",
-    "cloudfront": "https://d7uri8nf7uskq.cloudfront.net/tools/list-cloudfront-ips",
-}
-"""Where each download comes from; ``--source NAME=URL`` replaces one."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -85,7 +62,6 @@ PUBLISHERS: Mapping[str, _Publisher] = {
         "RDAP bootstrap registries published by IANA (https://www.iana.org)",
     ),
 }
-VENDORS: tuple[str, ...] = ("dbip", "maxmind")
 
 
 class Limits(msgspec.Struct, frozen=True):
@@ -106,8 +82,6 @@ LIMITS: Mapping[str, Limits] = {
     "ranges": Limits(download=4 << 20, unpacked=4 << 20, minimum=16),
 }
 
-DEFAULT_TIMEOUT = 60.0
-"""Seconds to wait for a connection or for the next bytes of a download."""
 DOWNLOAD_BUDGET = 900.0
 """Seconds one download may take in all."""
 MAX_REDIRECTS = 5

@@ -53,6 +53,35 @@ CLOCK_SKEW = timedelta(hours=1)
 """How far in the future a data date may lie before the data is refused: clocks differ,
 but a copy dated later than that would win over every other copy until then."""
 
+# -- publishers: the command line names them, so they need no download code -----------
+
+SOURCES: Mapping[str, str] = {
+    # DB-IP Lite, published monthly; {month} is YYYY-MM (db-ip.com/db/lite.php).
+    "dbip-country": "https://download.db-ip.com/free/dbip-country-lite-{month}.mmdb.gz",
+    "dbip-asn": "https://download.db-ip.com/free/dbip-asn-lite-{month}.mmdb.gz",
+    # MaxMind GeoLite2 with the user's licence key; answers with a redirect to storage.
+    "maxmind-country": "https://download.maxmind.com/app/geoip_download"
+    "?edition_id=GeoLite2-Country&license_key={licence_key}&suffix=tar.gz",
+    "maxmind-asn": "https://download.maxmind.com/app/geoip_download"
+    "?edition_id=GeoLite2-ASN&license_key={licence_key}&suffix=tar.gz",
+    "psl": "https://publicsuffix.org/list/public_suffix_list.dat",
+    # IANA's RDAP bootstrap registries (RFC 9224); the same as
+    # hostlocate.sources.bootstrap.IANA_BOOTSTRAP_URLS (a unit test keeps them equal).
+    "rdap-ipv4": "https://data.iana.org/rdap/ipv4.json",
+    "rdap-ipv6": "https://data.iana.org/rdap/ipv6.json",
+    "rdap-asn": "https://data.iana.org/rdap/asn.json",
+    "rdap-dns": "https://data.iana.org/rdap/dns.json",
+    # Providers' own range lists, for the providers the table matches by range.
+    "cloudflare-ipv4": "https://www.cloudflare.com/ips-v4",
+    "cloudflare-ipv6": "https://www.cloudflare.com/ips-v6",
+    "cloudfront": "https://d7uri8nf7uskq.cloudfront.net/tools/list-cloudfront-ips",
+}
+"""Where each download comes from; ``--source NAME=URL`` replaces one."""
+VENDORS: tuple[str, ...] = ("dbip", "maxmind")
+"""GeoIP publishers ``hostlocate data update`` can download from."""
+DEFAULT_TIMEOUT = 60.0
+"""Seconds to wait for a connection or for the next bytes of a download."""
+
 USER_DIR_ENV = "HOSTLOCATE_USER_DATA_DIR"
 """Environment variable naming the user data folder (default: the platform's)."""
 LICENCE_KEY_ENV = "MAXMIND_LICENSE_KEY"

@@ -23,11 +23,8 @@ import msgspec
 from hostlocate import _resources
 from hostlocate._resources import MANIFEST_NAME, DataFolder, ManifestEntry
 from hostlocate.datasets.download import (
-    DEFAULT_TIMEOUT,
     DOWNLOAD_BUDGET,
     LIMITS,
-    SOURCES,
-    VENDORS,
     Limits,
     _Fetcher,
     _Refused,
@@ -37,7 +34,10 @@ from hostlocate.datasets.prepare import _INCOMING, _PREPARE, _Context, _Prepared
 from hostlocate.datasets.sets import (
     _REFRESH_HINT,
     DATASETS,
+    DEFAULT_TIMEOUT,
+    SOURCES,
     UPDATABLE,
+    VENDORS,
     iso,
     parse_date,
     user_data_dir,
