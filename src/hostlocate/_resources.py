@@ -10,6 +10,7 @@ a half-written refresh or a hand edit must not silently change answers.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -189,6 +190,56 @@ def fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+# -- private folders -------------------------------------------------------------------
+# The cache holds the host names of reports and the user data folder what was
+# downloaded for them: readable by their owner only, whatever the umask.
+
+PRIVATE_DIR_MODE = 0o700
+PRIVATE_FILE_MODE = 0o600
+
+
+def private_dir(path: Path, *, tighten: bool) -> None:
+    """Create ``path`` and its missing parents 0700; an existing one is set 0700 if ``tighten``.
+
+    A folder that existed before and is not hostlocate's own (``--cache /tmp/x``)
+    is left as it is: only ``tighten`` says it is ours.
+    """
+    if path.is_dir():
+        if tighten:
+            with contextlib.suppress(PermissionError):
+                os.chmod(path, PRIVATE_DIR_MODE)
+        return
+    missing = [path, *(p for p in path.parents if not p.exists())]
+    for folder in sorted(set(missing), key=lambda p: len(p.parts)):
+        # Every folder made here is 0700 (mkdir's mode alone passes through the umask).
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=PRIVATE_DIR_MODE)
+            os.chmod(folder, PRIVATE_DIR_MODE)
+
+
+def private_file(path: Path, *, create: bool = False) -> None:
+    """Set an existing file 0600 (``create``: make an empty one 0600 where there is none)."""
+    if create:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, PRIVATE_FILE_MODE))
+    if not path.is_symlink():
+        # Another user's file (a shared cache) cannot be changed, only used.
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            os.chmod(path, PRIVATE_FILE_MODE)
+
+
+def private_tree(root: Path) -> None:
+    """Set ``root`` and every folder under it 0700 and every file 0600 (symlinks untouched)."""
+    private_dir(root, tighten=True)
+    for folder, dirs, names in os.walk(root):
+        for name in dirs:
+            sub = Path(folder, name)
+            if not sub.is_symlink():  # os.walk does not enter linked folders either
+                with contextlib.suppress(FileNotFoundError):
+                    os.chmod(sub, PRIVATE_DIR_MODE)
+        for name in names:
+            private_file(Path(folder, name))
 
 
 def write_atomic(path: Path, data: bytes) -> None:

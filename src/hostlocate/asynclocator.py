@@ -36,7 +36,6 @@ from hostlocate.errors import ConfigError, DataError, ErrorCode, InvalidURLError
 from hostlocate.models import DnsPart, DNSResult, Report, ReportedURL, SourceInfo, Verdict
 from hostlocate.parse import exceeds_dns_limits, parse_reported_url
 from hostlocate.plan import Answer, Need, Outcome, OwnerOf, Plan, RegistrarOf, ResolveName
-from hostlocate.platforms import PlatformTable
 from hostlocate.sources.base import DnsSource, GeoSource, OwnerSource
 from hostlocate.verdicts import VerdictBuilder
 
@@ -147,7 +146,7 @@ class AsyncLocator:
         """The data sets and registration settings; raises DataError on a bad file."""
         self._providers = self._data.provider_table()
         self._hotlines = self._data.hotline_directory()
-        self._platforms = PlatformTable.load()
+        self._platforms = self._data.platform_table()
         suffixes = self._data.public_suffixes()
         # The parser reads the bundled list unless given another (pinned, or a
         # newer download).
@@ -443,7 +442,6 @@ class AsyncLocator:
 
     def _collect_sources(self, rdap: bool) -> dict[str, SourceInfo]:
         sources = self._data.sources()
-        sources.setdefault("platforms", self._platforms.source_info())
         sources.update(self._geo.sources())
         if not rdap or self._rdap_bootstrap != self._data.rdap_bootstrap:
             sources.pop("rdap_bootstrap", None)

@@ -40,6 +40,7 @@ from typing import Any, Generic, TypeVar, overload
 import msgspec
 import platformdirs
 
+from hostlocate import _resources
 from hostlocate.cache import Cache, CacheStats
 from hostlocate.errors import DataError
 from hostlocate.sources._rdap_cache import range_blocks
@@ -347,7 +348,7 @@ class SqliteStore:
 
     def _connect(self) -> sqlite3.Connection:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._private()
             conn = sqlite3.connect(
                 self.path,
                 timeout=self._busy_ms / 1000,
@@ -370,6 +371,18 @@ class SqliteStore:
                 path=str(self.path),
             ) from exc
         return conn
+
+    def _private(self) -> None:
+        """Folder 0700, file and its -wal/-shm 0600: the cache holds reported host names.
+
+        SQLite gives the -wal and -shm files the database file's mode, so the file
+        is created 0600 before SQLite opens it; copies left looser are tightened.
+        A folder that already existed is tightened only when it is the default one.
+        """
+        _resources.private_dir(self.path.parent, tighten=self.path == default_cache_path())
+        _resources.private_file(self.path, create=True)
+        for suffix in ("-wal", "-shm", "-journal"):
+            _resources.private_file(self.path.with_name(self.path.name + suffix))
 
     @staticmethod
     def _migrate(conn: sqlite3.Connection) -> None:

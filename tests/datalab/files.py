@@ -218,3 +218,19 @@ def cloudfront_list() -> bytes:
             "CLOUDFRONT_REGIONAL_EDGE_IP_LIST": ranges[half:],
         }
     ).encode()
+
+
+def with_build_epoch(mmdb: bytes, epoch: int) -> bytes:
+    """The same database with its metadata's ``build_epoch`` set to ``epoch`` (up to 2**64-1).
+
+    mmdb-writer always stamps the current time; publishers' files have their own
+    dates, and a hostile one any uint64. The metadata map is the file's last part and
+    holds no pointers, so the value is re-encoded in place as an 8-byte uint64.
+    """
+    start = mmdb.rindex(b"\xab\xcd\xefMaxMind.com")
+    at = mmdb.index(b"build_epoch", start) + len(b"build_epoch")
+    control, extended = mmdb[at], mmdb[at + 1]
+    if control >> 5 != 0 or extended != 2:  # type 0 = extended; 7 + 2 = uint64
+        raise ValueError("build_epoch is not stored as a uint64")
+    size = control & 0x1F
+    return mmdb[:at] + bytes([0x08, 0x02]) + epoch.to_bytes(8, "big") + mmdb[at + 2 + size :]

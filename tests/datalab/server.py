@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,6 +34,8 @@ class Route:
     """A Content-Length to announce instead of the body's."""
     chunked: bool = False
     """Send the body in chunks with no Content-Length: its size is known only at the end."""
+    drip: float | None = None
+    """Send the body one byte at a time, this many seconds apart (a slow-drip source)."""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -61,7 +64,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         body = route.body if route.cut_after is None else route.body[: route.cut_after]
         try:
-            if route.chunked:
+            if route.drip is not None:
+                # Bounded by the body's length; ends early when the client hangs up.
+                for i in range(len(body)):
+                    self.wfile.write(body[i : i + 1])
+                    self.wfile.flush()
+                    time.sleep(route.drip)
+            elif route.chunked:
                 for start in range(0, len(body), 16_384):
                     piece = body[start : start + 16_384]
                     self.wfile.write(b"%x\r\n%s\r\n" % (len(piece), piece))

@@ -641,3 +641,119 @@ def test_pinned_data_gives_byte_identical_verdicts(
     if "version" in sources["geoip_country"]:
         assert sources["geoip_country"]["version"] == pinned_country.version
     assert sources["providers"]["name"].startswith("hostlocate provider table, ranges refreshed")
+
+
+def test_downloaded_data_is_private_whatever_the_umask(
+    site: DataServer, built: dict[str, bytes], tmp_path: Path
+) -> None:
+    """The user data folder is 0700 and its files 0600; a loose existing one is tightened."""
+    user = tmp_path / "user"
+    user.mkdir(mode=0o755)
+    os.chmod(user, 0o755)
+    loose = user / "notes.txt"
+    loose.write_text("left by hand\n")
+    os.chmod(loose, 0o644)
+    old = os.umask(0o000)
+    try:
+        assert main(["data", "update", "--dir", str(user), *publish(site, built)]) == 0
+    finally:
+        os.umask(old)
+    modes = {
+        p.relative_to(user).as_posix(): p.stat().st_mode & 0o777 for p in [user, *user.rglob("*")]
+    }
+    assert len(modes) > 10
+    assert {
+        rel: m for rel, m in modes.items() if m != (0o700 if (user / rel).is_dir() else 0o600)
+    } == {}
+
+
+# -- hostile or broken publishers (issue 12, item 6) ----------------------------------
+
+
+def test_a_source_dripping_a_byte_a_second_ends_at_the_budget(
+    site: DataServer, built: dict[str, bytes], tmp_path: Path
+) -> None:
+    """The clock is read on every piece that arrives, not once per 64 KiB."""
+    import time
+
+    url = site.put("/slow/public_suffix_list.dat", built["psl"][:200], drip=1.0)
+    started = time.monotonic()
+    [result] = datasets.update(
+        ["psl"], target=tmp_path / "user", sources={"psl": url}, timeout=5.0, budget=2.0
+    )
+    took = time.monotonic() - started
+    assert result.outcome == "failed" and "took longer than 2 s" in result.message
+    assert took < 2.0 + 2.5, took  # the budget, plus at most one byte's wait
+
+
+def test_a_mmdb_with_an_absurd_build_date_is_refused_and_the_rest_still_fetched(
+    site: DataServer, built: dict[str, bytes], tmp_path: Path
+) -> None:
+    absurd = files.gzipped(files.with_build_epoch(built["country-raw"], 2**64 - 1))
+    sources = dict(pairs(publish(site, {**built, "country-US": absurd})))
+    results = {r.name: r for r in datasets.update(target=tmp_path / "user", sources=sources)}
+    assert results["geoip_country"].outcome == "refused"
+    assert "build date" in results["geoip_country"].message
+    assert {n: r.outcome for n, r in results.items() if n != "geoip_country"} == {
+        n: "updated" for n in datasets.UPDATABLE if n != "geoip_country"
+    }
+
+
+def _future(built: dict[str, bytes], which: str) -> tuple[str, bytes]:
+    ahead = datetime.now(UTC) + timedelta(days=3)
+    if which == "geoip_asn":
+        return "asn", files.gzipped(
+            files.with_build_epoch(built["asn-raw"], int(ahead.timestamp()))
+        )
+    if which == "psl":
+        return "psl", files.psl_with_version(ahead.strftime("%Y-%m-%d_%H-%M-%S_UTC"))
+    return "rdap-ipv4", files.bootstrap_files(publication=datasets.iso(ahead))["ipv4"]
+
+
+@pytest.mark.parametrize("which", ["geoip_asn", "psl", "rdap_bootstrap"])
+def test_data_dated_in_the_future_is_refused(
+    site: DataServer, built: dict[str, bytes], tmp_path: Path, which: str
+) -> None:
+    """A future date would win over every later copy: beyond the clock skew it is refused."""
+    key, body = _future(built, which)
+    sources = dict(pairs(publish(site, {**built, key: body})))
+    [result] = datasets.update([which], target=tmp_path / "user", sources=sources)
+    assert result.outcome == "refused" and "in the future" in result.message
+    assert resolve(user_dir=tmp_path / "user").sets[which].origin == "bundled"
+
+
+def test_a_downloaded_bootstrap_keeps_only_public_https_services(
+    site: DataServer, built: dict[str, bytes], tmp_path: Path
+) -> None:
+    """Unlike a folder the user names, a download is not trusted with http or inner hosts."""
+    from hostlocate.sources.bootstrap import Bootstrap
+
+    ripe = "https://rdap.db.ripe.net/"
+    inner = [
+        "http://rdap.db.ripe.net/",
+        "https://127.0.0.1:8443/",
+        "https://10.1.2.3/rdap/",
+        "https://[::1]/",
+        "https://localhost/",
+    ]
+    doc = json.loads(built["rdap-ipv4"])
+    doc["services"] = [
+        [["193.0.0.0/8"], [*inner, ripe]],
+        [["88.0.0.0/8"], inner],  # nothing public left: the entry goes
+        [["3.0.0.0/8"], ["https://rdap.arin.net/registry/"]],
+    ]
+    hostile = json.dumps(doc).encode()
+    sources = dict(pairs(publish(site, {**built, "rdap-ipv4": hostile})))
+    [result] = datasets.update(["rdap_bootstrap"], target=tmp_path / "user", sources=sources)
+    assert result.outcome == "updated", result.message
+    folder = resolve(user_dir=tmp_path / "user").rdap_bootstrap
+    assert folder is not None
+    downloaded = Bootstrap.from_dir(folder)
+    assert downloaded.service_for_ip("193.0.6.139") == [ripe]
+    assert not any(u in inner for u in downloaded.service_for_ip("88.198.1.1"))
+    # The same file in a folder the user names is used as given (the contract).
+    own = tmp_path / "own"
+    own.mkdir()
+    for kind in ("ipv4", "ipv6"):
+        (own / f"{kind}.json").write_bytes(hostile if kind == "ipv4" else built["rdap-ipv6"])
+    assert Bootstrap.from_dir(own).service_for_ip("193.0.6.139")[:1] != [ripe]

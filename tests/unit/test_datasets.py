@@ -143,9 +143,9 @@ def test_publisher_sources_are_https() -> None:
 
 def test_without_a_user_folder_everything_is_bundled(tmp_path: Path) -> None:
     found = resolve(user_dir=tmp_path / "absent")
-    assert set(found.sets) == datasets.REQUIRED
+    assert set(found.sets) == datasets.REQUIRED | {"rdap_bootstrap"}
     assert {ds.origin for ds in found.sets.values()} == {"bundled"}
-    assert found.rdap_bootstrap is None
+    assert found.rdap_bootstrap == _resources.data_path("rdap/ipv4.json").parent
     assert found.pinned is None and found.notes == {}
     assert found.path("psl") == _resources.data_path("psl/public_suffix_list.dat")
     assert found.sources()["public_suffix_list"] == _resources.source_info("psl")
@@ -155,11 +155,13 @@ def test_without_a_user_folder_everything_is_bundled(tmp_path: Path) -> None:
         "public_suffix_list",
         "providers",
         "hotlines",
+        "platforms",
+        "rdap_bootstrap",
     ]
 
 
 def test_a_newer_user_copy_is_used(tmp_path: Path) -> None:
-    home = user_folder(tmp_path / "u", {"psl": ("psl/x.dat", b"list", "2027-01-01T00:00:00Z")})
+    home = user_folder(tmp_path / "u", {"psl": ("psl/x.dat", b"list", "2026-11-30T00:00:00Z")})
     found = resolve(user_dir=home)
     psl = found.sets["psl"]
     assert psl.origin == "user" and psl.path == home / "psl/x.dat"
@@ -167,6 +169,15 @@ def test_a_newer_user_copy_is_used(tmp_path: Path) -> None:
     assert found.sources()["public_suffix_list"].name == "psl user copy"
     assert found.sets["geoip_country"].origin == "bundled"
     assert "psl" not in found.notes
+
+
+def test_a_user_copy_dated_in_the_future_is_not_used(tmp_path: Path) -> None:
+    """It would win over every later download until that date: it is passed over."""
+    ahead = datasets.iso(datetime.now(UTC) + datasets.CLOCK_SKEW * 2)
+    home = user_folder(tmp_path / "u", {"psl": ("psl/x.dat", b"list", ahead)})
+    found = resolve(user_dir=home)
+    assert found.sets["psl"].origin == "bundled"
+    assert "in the future" in found.notes["psl"]
 
 
 @pytest.mark.parametrize("built", ["2020-01-01T00:00:00Z", BUNDLED_PSL_DATE, None])
@@ -178,7 +189,7 @@ def test_an_older_equal_or_undated_user_copy_is_not(tmp_path: Path, built: str |
 
 
 def test_a_damaged_user_copy_falls_back_to_the_bundled_one(tmp_path: Path) -> None:
-    home = user_folder(tmp_path / "u", {"psl": ("psl/x.dat", b"list", "2027-01-01T00:00:00Z")})
+    home = user_folder(tmp_path / "u", {"psl": ("psl/x.dat", b"list", "2026-11-30T00:00:00Z")})
     (home / "psl/x.dat").write_bytes(b"LIST")  # same size, other bytes
     found = resolve(user_dir=home)
     assert found.sets["psl"].origin == "bundled"
@@ -229,7 +240,7 @@ def test_rdap_bootstrap_files_must_share_a_folder(tmp_path: Path) -> None:
         ],
     )
     found = resolve(user_dir=home)
-    assert found.rdap_bootstrap is None
+    assert found.sets["rdap_bootstrap"].origin == "bundled"  # the torn user copy is not used
     assert "share one folder" in found.notes["rdap_bootstrap"]
 
 
@@ -243,17 +254,18 @@ def pinned(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_export_writes_a_complete_verified_folder(pinned: Path) -> None:
     manifest = json.loads((pinned / "MANIFEST.json").read_text(encoding="utf-8"))
-    assert sorted(manifest["files"]) == sorted(datasets.EXPORT_NAMES.values())
+    rdap = ["rdap/ipv4.json", "rdap/ipv6.json"]
+    assert sorted(manifest["files"]) == sorted([*datasets.EXPORT_NAMES.values(), *rdap])
     for rel, item in manifest["files"].items():
         assert _resources.hash_file(pinned / rel) == (item["size"], item["sha256"])
-        bundled = _resources.bundled().entry(item["name"])[1]
+        bundled = _resources.bundled().entry(rel if rel in rdap else item["name"])[1]
         assert item["sha256"] == bundled.sha256 and item["build_date"] == bundled.build_date
     assert not [p for p in pinned.parent.iterdir() if p.name.startswith(".")]
 
 
 def test_a_pinned_folder_pins_everything(pinned: Path, tmp_path: Path) -> None:
     newer_user = user_folder(
-        tmp_path / "u", {"psl": ("psl/x.dat", b"list", "2027-01-01T00:00:00Z")}
+        tmp_path / "u", {"psl": ("psl/x.dat", b"list", "2026-11-30T00:00:00Z")}
     )
     found = resolve(pinned, user_dir=newer_user)
     assert found.pinned == pinned and found.user_dir is None
@@ -339,8 +351,9 @@ def test_status_ages_and_thresholds(tmp_path: Path) -> None:
     assert country.origin == "bundled" and country.build_date == "2026-06-01T20:32:58Z"
     assert country.age_days == 179 and country.max_age_days == 45 and country.stale
     assert rows["providers"].age_days == 0 and not rows["providers"].stale
-    assert rows["rdap_bootstrap"].origin is None and not rows["rdap_bootstrap"].stale
-    assert "not downloaded" in (rows["rdap_bootstrap"].note or "")
+    boot = rows["rdap_bootstrap"]
+    assert boot.origin == "bundled" and boot.build_date == "2023-12-18T00:00:00Z" and boot.stale
+    assert "hostlocate data update rdap_bootstrap" in (boot.note or "")
     early = rows_by_name(status(found, now=datetime(2026, 7, 1, tzinfo=UTC)))
     assert early["geoip_country"].age_days == 29 and not early["geoip_country"].stale
 
@@ -364,7 +377,10 @@ def test_stale_warnings_say_how_to_refresh(tmp_path: Path) -> None:
     )
     assert any("hostlocate data update psl" in w for w in warnings)
     assert any(w.startswith("hotlines") and "release" in w for w in warnings)
-    assert not any(w.startswith("rdap_bootstrap") for w in warnings)
+    assert any(
+        w.startswith("rdap_bootstrap") and "hostlocate data update rdap_bootstrap" in w
+        for w in warnings
+    )
 
 
 def test_status_of_a_user_copy_shows_where_it_came_from(tmp_path: Path) -> None:
@@ -376,7 +392,7 @@ def test_status_of_a_user_copy_shows_where_it_came_from(tmp_path: Path) -> None:
 
 
 def test_status_command_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    home = user_folder(tmp_path / "u", {"psl": ("psl/x.dat", b"list", "2099-01-01T00:00:00Z")})
+    home = user_folder(tmp_path / "u", {"psl": ("psl/x.dat", b"list", "2026-11-30T00:00:00Z")})
     assert (
         main(["data", "status", "--dir", str(home), "--json", "--max-age", "geoip_asn=9999"]) == 0
     )
@@ -716,3 +732,50 @@ def test_bad_cloudfront_lists_are_refused(body: bytes, message: str) -> None:
 def test_resolved_data_without_a_data_set_says_so() -> None:
     with pytest.raises(DataError, match="no providers data set"):
         ResolvedData({}).provider_table()
+
+
+# -- what resolving data files imports -------------------------------------------------
+
+_UPDATE_CODE = (
+    "hostlocate.datasets.download",
+    "hostlocate.datasets.updating",
+    "hostlocate.datasets.prepare",
+    "hostlocate.datasets.command",
+    "hostlocate.datasets.exporting",
+    "hostlocate.datasets.checks",
+    "httpx",
+)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "import hostlocate.datasets.resolution as r; d = r.resolve()",
+        "from hostlocate import datasets; d = datasets.resolve()",
+    ],
+    ids=["resolution-module", "package-attribute"],
+)
+def test_resolving_data_files_loads_no_update_code(statement: str) -> None:
+    """A locator resolves its data through this path: no download or update code, no httpx."""
+    import subprocess
+    import sys
+
+    script = (
+        f"import sys; {statement}; "
+        "d.provider_table(); d.hotline_directory(); d.public_suffixes(); "
+        "d.geo_database().close(); "
+        f"print(sorted(m for m in {_UPDATE_CODE!r} if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+def test_the_package_surface_still_reaches_every_name() -> None:
+    """The lazy package keeps every name of ``__all__`` reachable where it was."""
+    for name in datasets.__all__:
+        assert getattr(datasets, name) is not None, name
+    assert set(datasets.__all__) <= set(dir(datasets))
+    with pytest.raises(AttributeError):
+        datasets.no_such_name  # noqa: B018

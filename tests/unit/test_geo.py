@@ -191,3 +191,32 @@ def test_other_layout_is_refused(tmp_path: Path) -> None:
     odd = _build(tmp_path / "odd.mmdb", "Odd", [("81.2.69.0/24", {"city": "London"})])
     with pytest.raises(DataError, match=r"odd\.mmdb"):
         GeoDatabase(country_path=odd)
+
+
+def test_a_database_with_an_absurd_build_date_still_opens(geolite: tuple[Path, Path]) -> None:
+    """A build epoch of 2**64-1 is no date: the file is described without one."""
+    from tests.datalab.files import with_build_epoch
+
+    country, asn = geolite
+    country.write_bytes(with_build_epoch(country.read_bytes(), 2**64 - 1))
+    with GeoDatabase(country, asn) as db:
+        assert db.lookup("81.2.69.160").country == "GB"
+        assert db.sources()["geoip_country"].build_date is None
+
+
+def test_geolite2_files_are_read_without_geoip2(geolite: tuple[Path, Path]) -> None:
+    """geoip2 is not a dependency (docs/data.md says why): maxminddb reads both layouts."""
+    import subprocess
+    import sys
+
+    country, asn = geolite
+    script = (
+        "import sys; sys.modules['geoip2'] = None; "  # any import of geoip2 now fails
+        "from hostlocate.sources.geo import GeoDatabase; "
+        f"db = GeoDatabase({str(country)!r}, {str(asn)!r}); "
+        "print(db.lookup('198.51.100.7'))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert "registered_country='US'" in done.stdout and "anycast=True" in done.stdout

@@ -344,3 +344,58 @@ def test_rdap_ranges_are_found_by_address_within_their_service(
     assert cache.get_entry("registrar", "example.com") is None
     if isinstance(cache, SqliteStore):
         cache.close()
+# -- file modes: the cache holds reported host names --------------------------------
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o022], ids=["umask-000", "umask-022"])
+def test_a_new_cache_is_private_whatever_the_umask(tmp_path: Path, umask: int) -> None:
+    import os
+
+    where = tmp_path / "new" / "deeper" / "cache.sqlite3"
+    old = os.umask(umask)
+    try:
+        with SqliteStore(where) as store:
+            store.namespace("x").put("a.example", 1, ttl=60)
+            files = [
+                where,
+                where.with_name("cache.sqlite3-wal"),
+                where.with_name("cache.sqlite3-shm"),
+            ]
+            assert all(f.exists() for f in files)
+            assert {f.name: _mode(f) for f in files} == {f.name: 0o600 for f in files}
+    finally:
+        os.umask(old)
+    assert _mode(where.parent) == 0o700 and _mode(where.parent.parent) == 0o700
+
+
+def test_an_existing_loose_cache_is_tightened(tmp_path: Path) -> None:
+    import os
+
+    where = default_cache_path()  # under this test's own XDG_CACHE_HOME
+    where.parent.mkdir(parents=True)
+    with SqliteStore(where) as store:
+        store.namespace("x").put("a.example", 1, ttl=60)
+    os.chmod(where.parent, 0o755)
+    for f in where.parent.iterdir():
+        os.chmod(f, 0o644)
+    with SqliteStore() as store:
+        assert store.namespace("x").get("a.example") == 1
+    assert _mode(where.parent) == 0o700
+    assert {f.name: _mode(f) for f in where.parent.iterdir()} == {
+        f.name: 0o600 for f in where.parent.iterdir()
+    }
+
+
+def test_a_folder_the_user_named_keeps_its_mode(tmp_path: Path) -> None:
+    import os
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o755)
+    with SqliteStore(shared / "c.sqlite3"):
+        pass
+    assert _mode(shared) == 0o755 and _mode(shared / "c.sqlite3") == 0o600

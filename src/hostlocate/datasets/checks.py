@@ -13,11 +13,12 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 
 from hostlocate.datasets.download import Limits, _Refused
-from hostlocate.datasets.sets import iso
+from hostlocate.datasets.sets import CLOCK_SKEW, iso
 from hostlocate.errors import DataError
 from hostlocate.models import SourceInfo
 
@@ -36,6 +37,32 @@ KNOWN_ASNS: tuple[tuple[str, int], ...] = (
 """Addresses whose answers have been stable for years: a new database must give at
 least three of four (geolocation moves now and then), and the IPv6 one."""
 KNOWN_SUFFIXES: tuple[str, ...] = ("com", "co.uk", "github.io")
+
+
+EARLIEST_DATE = datetime(2000, 1, 1, tzinfo=UTC)
+"""No data set here is older: an earlier date is a broken stamp, not a date."""
+
+
+def check_data_date(when: datetime | None, now: datetime, what: str) -> None:
+    """Refuse data dated before 2000 or in the future: a future date would always win.
+
+    ``when`` None (no stamp) is left to the caller.
+    """
+    if when is None:
+        return
+    if when < EARLIEST_DATE:
+        raise _Refused(f"{what} is dated {iso(when)}, which is not a plausible data date")
+    if when > now + CLOCK_SKEW:
+        raise _Refused(f"{what} is dated {iso(when)}, in the future (the clock says {iso(now)})")
+
+
+def epoch_date(epoch: object) -> datetime | None:
+    """A Unix time as a date; None for one no calendar holds (2**64-1, negative, not a number)."""
+    try:
+        seconds = int(epoch)  # type: ignore[call-overload]
+        return datetime.fromtimestamp(seconds, UTC) if seconds >= 0 else None
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
 
 
 class MmdbFacts(msgspec.Struct, frozen=True):
@@ -82,7 +109,9 @@ def check_mmdb(path: Path, kind: str) -> MmdbFacts:
         raise _Refused(f"{label} database gives implausible answers: {shown}")
     with maxminddb.open_database(str(path)) as reader:
         meta = reader.metadata()
-    built = datetime.fromtimestamp(int(meta.build_epoch), UTC)
+    built = epoch_date(meta.build_epoch)
+    if built is None:
+        raise _Refused(f"{label} database's build date (epoch {meta.build_epoch}) is not a date")
     return MmdbFacts(str(meta.database_type), iso(built))
 
 
@@ -149,6 +178,48 @@ def check_bootstrap(kind: str, path: Path) -> str | None:
         raise _Refused(f"RDAP bootstrap {kind}.json names no service for a well-known {kind} key")
     publication = doc.get("publication")
     return publication if isinstance(publication, str) else None
+
+
+def _public_https(url: object) -> bool:
+    if not isinstance(url, str):
+        return False
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+    except ValueError:
+        return False
+    if parts.scheme.lower() != "https" or not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return ipaddress.ip_address(host).is_global
+    except ValueError:
+        return True  # a name: resolved when it is used, like IANA's own
+
+
+def public_https_services(doc: Any) -> tuple[Any, int]:
+    """A downloaded bootstrap document with only its https services on public hosts.
+
+    A downloaded file is not the user's own: its ``http://`` services could be
+    read or rewritten on the way, and loopback or private ones would send
+    queries inside the user's network. Entries left without a service go.
+    Returns the document and how many service URLs were dropped.
+    """
+    services = doc.get("services") if isinstance(doc, dict) else None
+    if not isinstance(services, list):
+        return doc, 0
+    kept: list[Any] = []
+    dropped = 0
+    for entry in services:
+        if not (isinstance(entry, list) and len(entry) >= 2 and isinstance(entry[-1], list)):
+            kept.append(entry)  # the format check refuses it
+            continue
+        urls = [u for u in entry[-1] if _public_https(u)]
+        dropped += len(entry[-1]) - len(urls)
+        if urls:
+            kept.append([*entry[:-1], urls])
+    return {**doc, "services": kept}, dropped
 
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network

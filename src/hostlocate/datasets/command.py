@@ -1,7 +1,9 @@
 """The ``hostlocate data`` subcommand: its options, its output and its exit codes.
 
 Only the command line needs argument parsing and terminal output; the library
-calls it wraps stay usable from Python without them.
+calls it wraps stay usable from Python without them. Building the parser (which
+every ``hostlocate`` command does) loads no download, update or export code:
+those are imported by the action that runs them.
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ from typing import TextIO
 
 import msgspec
 
-from hostlocate.datasets.download import DEFAULT_TIMEOUT, SOURCES, VENDORS
-from hostlocate.datasets.exporting import export
 from hostlocate.datasets.resolution import resolve, stale_warnings, status
-from hostlocate.datasets.sets import DATASETS, LICENCE_KEY_ENV, UPDATABLE
-from hostlocate.datasets.updating import update
+from hostlocate.datasets.sets import (
+    DATASETS,
+    DEFAULT_TIMEOUT,
+    LICENCE_KEY_ENV,
+    SOURCES,
+    UPDATABLE,
+    VENDORS,
+)
 from hostlocate.errors import ConfigError, DataError
 
 
@@ -155,6 +161,8 @@ def _status_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _update_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from hostlocate.datasets.updating import update
+
     sources: dict[str, str] = {}
     for name, url in args.source:
         if name in sources:
@@ -183,6 +191,8 @@ def _update_command(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _export_command(args: argparse.Namespace, out: TextIO) -> int:
+    from hostlocate.datasets.exporting import export
+
     resolved = resolve(args.data_dir, user_dir=args.dir)
     written = export(args.target, resolved)
     for name, found in written.sets.items():

@@ -22,35 +22,12 @@ from urllib.parse import quote, urljoin, urlsplit
 
 import msgspec
 
-from hostlocate.datasets.sets import LICENCE_KEY_ENV
+from hostlocate.datasets.sets import LICENCE_KEY_ENV, SOURCES
 
 if TYPE_CHECKING:
     import httpx
 
 # -- publishers ----------------------------------------------------------------------
-
-SOURCES: Mapping[str, str] = {
-    # DB-IP Lite, published monthly; {month} is YYYY-MM (db-ip.com/db/lite.php).
-    "dbip-country": "https://download.db-ip.com/free/dbip-country-lite-{month}.mmdb.gz",
-    "dbip-asn": "https://download.db-ip.com/free/dbip-asn-lite-{month}.mmdb.gz",
-    # MaxMind GeoLite2 with the user's licence key; answers with a redirect to storage.
-    "maxmind-country": "https://download.maxmind.com/app/geoip_download"
-    "?edition_id=GeoLite2-Country&license_key={licence_key}&suffix=tar.gz",
-    "maxmind-asn": "https://download.maxmind.com/app/geoip_download"
-    "?edition_id=GeoLite2-ASN&license_key={licence_key}&suffix=tar.gz",
-    "psl": "https://publicsuffix.org/list/public_suffix_list.dat",
-    # IANA's RDAP bootstrap registries (RFC 9224); the same as
-    # hostlocate.sources.bootstrap.IANA_BOOTSTRAP_URLS (a unit test keeps them equal).
-    "rdap-ipv4": "https://data.iana.org/rdap/ipv4.json",
-    "rdap-ipv6": "https://data.iana.org/rdap/ipv6.json",
-    "rdap-asn": "https://data.iana.org/rdap/asn.json",
-    "rdap-dns": "https://data.iana.org/rdap/dns.json",
-    # Providers' own range lists, for the providers the table matches by range.
-    "cloudflare-ipv4": "https://www.cloudflare.com/ips-v4",
-    "cloudflare-ipv6": "https://www.cloudflare.com/ips-v6",
-    "cloudfront": "https://d7uri8nf7uskq.cloudfront.net/tools/list-cloudfront-ips",
-}
-"""Where each download comes from; ``--source NAME=URL`` replaces one."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,11 +57,11 @@ PUBLISHERS: Mapping[str, _Publisher] = {
     ),
     "iana": _Publisher(
         "IANA RDAP bootstrap registries, RFC 9224 (https://data.iana.org/rdap/)",
-        None,
+        # IANA and the IETF Trust dedicate the Protocol Registries to the public domain.
+        "CC0-1.0 (IANA Protocol Registries, https://www.iana.org/help/licensing-terms)",
         "RDAP bootstrap registries published by IANA (https://www.iana.org)",
     ),
 }
-VENDORS: tuple[str, ...] = ("dbip", "maxmind")
 
 
 class Limits(msgspec.Struct, frozen=True):
@@ -105,8 +82,6 @@ LIMITS: Mapping[str, Limits] = {
     "ranges": Limits(download=4 << 20, unpacked=4 << 20, minimum=16),
 }
 
-DEFAULT_TIMEOUT = 60.0
-"""Seconds to wait for a connection or for the next bytes of a download."""
 DOWNLOAD_BUDGET = 900.0
 """Seconds one download may take in all."""
 MAX_REDIRECTS = 5
@@ -190,8 +165,12 @@ class _Fetcher:
             scheme = urlsplit(current).scheme.lower()
             if scheme != "https" and not (user_given and scheme == "http"):
                 raise _Unavailable(f"{shown}: not fetched, publisher downloads use https only")
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _Unavailable(f"{shown}: took longer than {self.budget:.0f} s")
             try:
-                with self.client.stream("GET", current) as response:
+                # No single wait may outlast the budget: a read blocks at most this long.
+                with self.client.stream("GET", current, timeout=self._timeout(left)) as response:
                     if response.is_redirect:
                         location = response.headers.get("location")
                         if not location:
@@ -213,17 +192,30 @@ class _Fetcher:
                 raise _Unavailable(f"{shown}: {type(exc).__name__}: {exc or 'failed'}") from exc
         raise _Unavailable(f"{self.redact(url)}: more than {MAX_REDIRECTS} redirects")
 
+    def _timeout(self, left: float) -> httpx.Timeout:
+        import httpx
+
+        given = self.client.timeout
+        return httpx.Timeout(
+            connect=min(given.connect or left, left),
+            read=min(given.read or left, left),
+            write=min(given.write or left, left),
+            pool=min(given.pool or left, left),
+        )
+
     def _save(
         self, response: httpx.Response, dest: Path, max_bytes: int, deadline: float, shown: str
     ) -> None:
         written = 0
         with dest.open("wb") as fh:
-            for chunk in response.iter_bytes(1 << 16):
+            # Each piece as it comes off the wire (no chunk size: a source dripping a
+            # byte a second must not fill a 64 KiB buffer before the clock is read).
+            for chunk in response.iter_bytes():
+                if time.monotonic() > deadline:
+                    raise _Unavailable(f"{shown}: took longer than {self.budget:.0f} s")
                 written += len(chunk)
                 if written > max_bytes:
                     raise _Refused(f"{shown}: more than the {max_bytes}-byte limit")
-                if time.monotonic() > deadline:
-                    raise _Unavailable(f"{shown}: took longer than {self.budget:.0f} s")
                 fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())

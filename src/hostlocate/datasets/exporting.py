@@ -23,6 +23,7 @@ EXPORT_NAMES: Mapping[str, str] = {
     "psl": "psl/public_suffix_list.dat",
     "providers": "providers.json",
     "hotlines": "hotlines.csv",
+    "platforms": "platforms.json",
 }
 
 

@@ -22,10 +22,12 @@ from hostlocate.datasets.checks import (
     _collapse,
     _Network,
     check_bootstrap,
+    check_data_date,
     check_mmdb,
     check_psl,
     parse_cidr_list,
     parse_cloudfront,
+    public_https_services,
 )
 from hostlocate.datasets.download import (
     PUBLISHERS,
@@ -101,6 +103,7 @@ def _prepare_geo(ctx: _Context, name: str) -> _Prepared:
     packed.unlink()
     _check_size(mmdb, limits, f"{kind} database")
     facts = check_mmdb(mmdb, kind)
+    check_data_date(parse_date(facts.build_date), ctx.now, f"the {kind} database")
     version = stamp.group(1) if stamp else facts.build_date[:10]
     publisher = PUBLISHERS[ctx.vendor]
     return _Prepared(
@@ -126,6 +129,7 @@ def _prepare_psl(ctx: _Context, name: str) -> _Prepared:
     _check_size(path, limits, "public suffix list")
     version = check_psl(path)
     when = parse_date(version)
+    check_data_date(when, ctx.now, "the public suffix list")
     publisher = PUBLISHERS["psl"]
     return _Prepared(
         name,
@@ -143,6 +147,21 @@ def _prepare_psl(ctx: _Context, name: str) -> _Prepared:
     )
 
 
+def _keep_public_https(path: Path) -> None:
+    """Rewrite a downloaded bootstrap file with only its public https services.
+
+    Unlike a folder the user names (``--rdap-bootstrap``), a download is not
+    trusted with ``http://`` or loopback and private services.
+    """
+    try:
+        doc = json.loads(path.read_bytes())
+    except (ValueError, UnicodeDecodeError):
+        return  # check_bootstrap refuses it with the reason
+    kept, dropped = public_https_services(doc)
+    if dropped:
+        path.write_text(json.dumps(kept, indent=1) + "\n", encoding="utf-8")
+
+
 def _prepare_rdap(ctx: _Context, name: str) -> _Prepared:
     limits = ctx.limits["rdap"]
     folder = ctx.temp_dir("rdap")
@@ -152,7 +171,9 @@ def _prepare_rdap(ctx: _Context, name: str) -> _Prepared:
         path = folder / f"{kind}.json"
         urls.append(ctx.fetcher.fetch(f"rdap-{kind}", path, limits.download))
         _check_size(path, limits, f"RDAP bootstrap {kind}.json")
+        _keep_public_https(path)
         published = check_bootstrap(kind, path)
+        check_data_date(parse_date(published), ctx.now, f"RDAP bootstrap {kind}.json")
         if published:
             stamps.append(published)
     publisher = PUBLISHERS["iana"]

@@ -22,7 +22,9 @@ from hostlocate import _resources
 from hostlocate._resources import MANIFEST_NAME, DataFolder, ManifestEntry
 from hostlocate.datasets.sets import (
     _ABSENT,
+    _NO_DOMAINS,
     _REFRESH_HINT,
+    CLOCK_SKEW,
     DATASETS,
     MAX_AGE_DAYS,
     PROVENANCE_KEYS,
@@ -36,6 +38,7 @@ from hostlocate.models import SourceInfo
 
 if TYPE_CHECKING:
     from hostlocate.hotlines import HotlineDirectory
+    from hostlocate.platforms import PlatformTable
     from hostlocate.providers import ProviderTable
     from hostlocate.psl import PublicSuffixes
     from hostlocate.sources.geo import GeoDatabase
@@ -152,6 +155,12 @@ class ResolvedData:
         found = self._need("hotlines")
         return HotlineDirectory.load(found.path, source=found.source)
 
+    def platform_table(self) -> PlatformTable:
+        from hostlocate.platforms import PlatformTable
+
+        found = self._need("platforms")
+        return PlatformTable.load(found.path, source=found.source)
+
     def public_suffixes(self) -> PublicSuffixes:
         from hostlocate.psl import PublicSuffixes
 
@@ -209,7 +218,11 @@ def resolve(
         mine = user.members(name) if user is not None else ()
         if user is not None and mine:
             entry = user.entry(mine[0])[1]
-            if is_newer(entry, shipped_entry):
+            dated = parse_date(entry.build_date)
+            if dated is not None and dated > datetime.now(UTC) + CLOCK_SKEW:
+                # It would win over every later copy; `data update` now refuses such data.
+                notes[name] = f"user copy not used: dated {entry.build_date}, in the future"
+            elif is_newer(entry, shipped_entry):
                 try:
                     sets[name] = _load_set(user, name, mine)
                     continue
@@ -273,6 +286,8 @@ def status(
             continue
         entry = found.entry
         when = parse_date(entry.build_date)
+        if note is None and name == "rdap_bootstrap" and not (found.path / "dns.json").is_file():
+            note = _NO_DOMAINS
         age = None if when is None else max(0, int((now - when).total_seconds() // 86_400))
         rows.append(
             DataStatus(

@@ -23,10 +23,8 @@ import msgspec
 from hostlocate import _resources
 from hostlocate._resources import MANIFEST_NAME, DataFolder, ManifestEntry
 from hostlocate.datasets.download import (
-    DEFAULT_TIMEOUT,
+    DOWNLOAD_BUDGET,
     LIMITS,
-    SOURCES,
-    VENDORS,
     Limits,
     _Fetcher,
     _Refused,
@@ -36,7 +34,10 @@ from hostlocate.datasets.prepare import _INCOMING, _PREPARE, _Context, _Prepared
 from hostlocate.datasets.sets import (
     _REFRESH_HINT,
     DATASETS,
+    DEFAULT_TIMEOUT,
+    SOURCES,
     UPDATABLE,
+    VENDORS,
     iso,
     parse_date,
     user_data_dir,
@@ -164,8 +165,12 @@ def _sweep_incoming(target: Path) -> None:
 
 @contextlib.contextmanager
 def _locked(target: Path) -> Iterator[None]:
-    """One update of a folder at a time (advisory lock where the platform has one)."""
-    target.mkdir(parents=True, exist_ok=True)
+    """One update of a folder at a time (advisory lock where the platform has one).
+
+    The folder is made private (0700, its files 0600) before anything is written
+    and again after: it shows which data a hotline uses and when it fetched it.
+    """
+    _resources.private_dir(target, tighten=True)
     try:
         import fcntl
     except ImportError:  # pragma: no cover - not on POSIX
@@ -177,6 +182,8 @@ def _locked(target: Path) -> Iterator[None]:
             _sweep_incoming(target)
             yield
         finally:
+            with contextlib.suppress(OSError):
+                _resources.private_tree(target)
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
@@ -197,6 +204,7 @@ def update(
     timeout: float = DEFAULT_TIMEOUT,
     limits: Mapping[str, Limits] | None = None,
     now: datetime | None = None,
+    budget: float = DOWNLOAD_BUDGET,
 ) -> list[UpdateResult]:
     """Download fresh copies of ``names`` (default: every updatable data set) into ``target``.
 
@@ -205,6 +213,7 @@ def update(
     ``http://`` and may redirect anywhere. ``vendor`` picks the GeoIP publisher,
     ``dbip`` or ``maxmind`` (default: ``maxmind`` when a licence key is given).
     Each data set succeeds or fails alone; a failure never touches the data in use.
+    ``timeout`` bounds each wait for the network, ``budget`` each download in all.
     Raises :class:`~hostlocate.errors.ConfigError` for unknown names or sources.
     """
     import httpx
@@ -231,7 +240,7 @@ def update(
         follow_redirects=False,
         headers={"User-Agent": f"hostlocate/{_version()} (data update)"},
     )
-    fetcher = _Fetcher(client, overrides, licence_key, when)
+    fetcher = _Fetcher(client, overrides, licence_key, when, budget)
     results: list[UpdateResult] = []
     with client, _locked(folder):
         for name in chosen:
@@ -251,6 +260,15 @@ def _update_one(ctx: _Context, name: str) -> UpdateResult:
     except (_Unavailable, OSError) as exc:
         return UpdateResult(
             name=name, outcome="failed", message=f"{exc}; the previous data stays in use"
+        )
+    except (ValueError, ArithmeticError, LookupError, TypeError) as exc:
+        # A download odd enough to break a check is that data set's failure alone:
+        # the others are still fetched.
+        return UpdateResult(
+            name=name,
+            outcome="refused",
+            message=f"unusable download ({type(exc).__name__}: {exc}); "
+            "the previous data stays in use",
         )
     finally:
         ctx.cleanup()

@@ -1,8 +1,8 @@
 """Country and ASN of an address from MaxMind-format databases.
 
 Two record layouts are in use and both are read here, straight through the
-``maxminddb`` C extension (about 1 µs a look-up, against 8 µs through
-``geoip2``'s models, which also refuse the flat files):
+``maxminddb`` C extension (3-4 times faster than ``geoip2``'s typed models,
+which also refuse the flat files; ``benchmarks/bench_geoip2.py``, docs/data.md):
 
 * GeoLite2/GeoIP2 (and DB-IP's own ``DBIP-*`` files): ``country.iso_code``,
   ``registered_country.iso_code``, ``traits.is_anycast``; ASN files carry
@@ -121,8 +121,13 @@ class _Database:
     def corrupt(self, exc: Exception) -> DataError:
         return DataError(f"{self.label} database corrupt: {self.path}: {exc}", path=str(self.path))
 
-    def built(self) -> str:
-        return datetime.fromtimestamp(self.build_epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    def built(self) -> str | None:
+        """The build date; None for an epoch no calendar holds (a hostile 2**64-1)."""
+        try:
+            when = datetime.fromtimestamp(self.build_epoch, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def close(self) -> None:
         reader = getattr(self, "reader", None)
