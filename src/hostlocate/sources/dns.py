@@ -1,10 +1,12 @@
 """DNS: the CNAME chain and the addresses of a host, asked of recursive resolvers.
 
 This module is the only one that sends DNS queries. It speaks to the resolvers
-with ``dns.asyncquery`` directly rather than through ``dns.resolver`` so that
-every outcome (NXDOMAIN, NODATA, SERVFAIL, REFUSED, timeout) keeps its own
-error code and the whole look-up stays inside one deadline. UDP answers that
-come back truncated are asked again over TCP.
+itself rather than through ``dns.resolver`` so that every outcome (NXDOMAIN,
+NODATA, SERVFAIL, REFUSED, timeout, a closed port) keeps its own error code and
+the whole look-up stays inside one deadline. UDP goes through the bulk
+transport of ``_dns_transport`` (long-lived sockets, retransmits, a window per
+resolver); answers that come back truncated are asked again over TCP.
+See docs/dns.md.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ import dns.resolver
 
 from hostlocate.errors import ConfigError, ErrorCode
 from hostlocate.models import DnsPart, DNSResult
+from hostlocate.sources._dns_transport import (
+    ExchangeRefused,
+    ExchangeTimeout,
+    ExchangeTruncated,
+    Resolvers,
+)
 
 DEFAULT_MAX_CNAMES = 8
 """Longest CNAME chain followed; real sites rarely need more than 4."""
@@ -127,6 +135,8 @@ class DnsClient:
         self._names: tuple[str, ...] | None = None
         self.max_cnames = max_cnames
         self.max_addresses = max_addresses
+        self.transport = Resolvers()
+        """The UDP transport: its sockets live only while queries are in flight."""
 
     @property
     def resolver_names(self) -> tuple[str, ...]:
@@ -205,12 +215,11 @@ class DnsClient:
 
         (``udp_with_fallback`` would give the TCP leg a whole new timeout.)
         """
-        timeout = min(self.query_timeout, deadline - time.monotonic())
         try:
-            return await dns.asyncquery.udp(
-                query, ns.host, timeout=timeout, port=ns.port, raise_on_truncation=True
+            return await self.transport.exchange(
+                query, ns.host, ns.port, timeout=self.query_timeout, deadline=deadline
             )
-        except dns.message.Truncated:
+        except ExchangeTruncated:
             remaining = deadline - time.monotonic()
             # No time left makes the TCP leg time out at once.
             return await dns.asyncquery.tcp(
@@ -233,8 +242,13 @@ class DnsClient:
             sent += 1
             try:
                 response = await self._exchange(query, ns, deadline)
-            except dns.exception.Timeout:
+            except (ExchangeTimeout, dns.exception.Timeout):
                 error = ErrorCode.DNS_TIMEOUT.value
+                continue
+            except (ExchangeRefused, ConnectionRefusedError):
+                # Nothing listens there (ICMP port unreachable): said at once, not
+                # after the timeout, and apart from a resolver that is silent.
+                error = ErrorCode.DNS_REFUSED.value
                 continue
             except (OSError, dns.exception.DNSException, EOFError, ValueError):
                 error = ErrorCode.DNS_ERROR.value
