@@ -15,8 +15,9 @@ as queries are in flight:
   else (garbage, a wrong ID, a stale duplicate) is ignored and the query keeps
   waiting until its deadline.
 - A query not answered within the retransmit timeout (RTT-based, Jacobson and
-  Karels, Karn's rule) is sent again, with exponential back-off, until its
-  deadline: a dropped datagram costs a fraction of a second, not the record.
+  Karels, Karn's rule) is sent again until its deadline, as soon as the
+  window has room (back-off is exponential only once the resolver has gone
+  quiet): a dropped datagram costs a fraction of a second, not the record.
 - Queries in flight per resolver are capped by a window that grows with
   answers and halves on loss (AIMD, at most one halving per round trip), so a
   burst never overflows a resolver's receive buffer; queries beyond it wait in
@@ -59,18 +60,22 @@ SOCKETS_PER_RESOLVER = 4
 """UDP sockets per resolver and event loop, each on its own random port."""
 ROTATE_AFTER = 20_000
 """Queries a pool sends before new queries go to a fresh pool (fresh ports)."""
-INITIAL_WINDOW = 32.0
+INITIAL_WINDOW = 64.0
 """Queries in flight per resolver at first; slow start grows it from there."""
 MIN_WINDOW = 4.0
 MAX_WINDOW = 512.0
 """Beyond this a resolver gains nothing and a loopback one starts dropping."""
 INITIAL_RTO = 0.4
 """Retransmit timeout before any round trip has been measured (seconds)."""
-MIN_RTO = 0.15
+MIN_RTO = 0.3
 """A recursive resolver may spend this long on a cold name: no retransmit sooner."""
+QUEUE_FACTOR = 2.0
+"""A round trip this many times the shortest seen (plus 10 ms) means a queue is
+building at the resolver: the window stops growing before anything is lost."""
 MAX_RTO = 1.5
 DOWN_AFTER = 16
-"""Losses in a row, with no answer between, after which a resolver counts as down."""
+DOWN_SECONDS = 1.0
+"""A resolver is down after this many losses and this long without any answer."""
 
 
 class ExchangeTimeout(TimeoutError):
@@ -96,23 +101,22 @@ class Path:
     ssthresh: float = MAX_WINDOW
     srtt: float | None = None
     rttvar: float = 0.0
+    min_rtt: float = float("inf")
     last_decrease: float = float("-inf")
     losses: int = 0
     """Retransmit timeouts so far (a loss signal each)."""
     lost_in_a_row: int = 0
-    """Losses since the last answer: many mean the resolver is down, not busy."""
-    refused: bool = False
-    """The last word from the resolver's port was ICMP port unreachable."""
+    """Losses since the last answer."""
+    quiet_since: float = 0.0
+    """When the first of those losses was seen."""
+    down: bool = False
+    """No answer for a while despite many queries, or the port is closed.
 
-    @property
-    def down(self) -> bool:
-        """No answer lately: the window no longer applies (it protects a live resolver).
-
-        A resolver that is down would otherwise hold every query in the queue
-        until its deadline; this way each query waits its own timeout, then
-        goes on to the next resolver, as without a window.
-        """
-        return self.refused or self.lost_in_a_row >= DOWN_AFTER
+    The window then no longer applies (it protects a live resolver): a dead
+    resolver would otherwise hold every query in the queue until its deadline;
+    this way each query waits its own timeout, then goes on to the next
+    resolver, as without a window. The next answer ends it.
+    """
 
     def rto(self) -> float:
         """The retransmit timeout (RFC 6298's formula, clamped for recursive resolvers)."""
@@ -121,15 +125,21 @@ class Path:
         return min(MAX_RTO, max(MIN_RTO, self.srtt + 4 * self.rttvar))
 
     def answered(self, rtt: float | None) -> None:
-        """An answer came: widen the window; learn the round trip if it is unambiguous."""
+        """An answer came: widen the window, unless its round trip shows a queue.
+
+        ``rtt`` is None when it is ambiguous (the query was sent more than once).
+        """
         self.lost_in_a_row = 0
-        self.refused = False
+        self.down = False
         if rtt is not None:
             if self.srtt is None:
                 self.srtt, self.rttvar = rtt, rtt / 2
             else:
                 self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - rtt)
                 self.srtt = 0.875 * self.srtt + 0.125 * rtt
+            self.min_rtt = min(self.min_rtt, rtt)
+            if rtt > QUEUE_FACTOR * self.min_rtt + 0.01:
+                return  # queueing, not capacity: hold the window
         if self.window < self.ssthresh:
             self.window = min(self.window + 1.0, MAX_WINDOW)  # slow start
         else:
@@ -142,7 +152,11 @@ class Path:
         is one signal, as in TCP's fast recovery.
         """
         self.losses += 1
+        if self.lost_in_a_row == 0:
+            self.quiet_since = now
         self.lost_in_a_row += 1
+        if self.lost_in_a_row >= DOWN_AFTER and now - self.quiet_since >= DOWN_SECONDS:
+            self.down = True
         if sent_at <= self.last_decrease:
             return
         self.window = max(MIN_WINDOW, self.window / 2)
@@ -159,7 +173,10 @@ class _Pending:
     first_sent: float
     end: float
     rto: float
+    last_sent: float = 0.0
     retransmits: int = 0
+    holds_slot: bool = True
+    """Counted in the window: not while a retransmit waits for room."""
     timer: asyncio.TimerHandle | None = None
 
 
@@ -257,7 +274,12 @@ class _Lane:
     pool: _Pool | None = None
     opening: asyncio.Future[_Pool] | None = None
     in_flight: int = 0
+    """Queries sent and counted in the window."""
+    users: int = 0
+    """Exchanges under way, sent or waiting: the pool closes when there are none."""
     waiters: collections.deque[asyncio.Future[None]] = field(default_factory=collections.deque)
+    resends: collections.deque[_Pending] = field(default_factory=collections.deque)
+    """Retransmits waiting for room in the window; they go before new queries."""
     retired: list[_Pool] = field(default_factory=list)
 
 
@@ -312,17 +334,20 @@ class Resolvers:
         if lane is None:
             family = socket.AF_INET6 if ":" in host else socket.AF_INET
             lane = self._lanes[key] = _Lane(self.path(host, port), (host, port), family)
+        lane.users += 1
         try:
             await self._slot(lane, loop, deadline)
-        except BaseException:
-            self._idle(lane, key)
-            raise
-        try:
-            pool = await self._pool(lane, loop)
-            end = min(time.monotonic() + timeout, deadline)
-            return await self._send(lane, pool, query, loop, end)
+            sending = False
+            try:
+                pool = await self._pool(lane, loop)
+                end = min(time.monotonic() + timeout, deadline)
+                sending = True
+                return await self._send(lane, pool, query, loop, end)
+            finally:
+                if not sending:
+                    lane.in_flight -= 1  # _send gives its slot back itself
         finally:
-            lane.in_flight -= 1
+            lane.users -= 1
             self._wake(lane)
             self._idle(lane, key)
 
@@ -352,11 +377,20 @@ class Resolvers:
             timer.cancel()
 
     def _wake(self, lane: _Lane) -> None:
-        while lane.waiters and (lane.in_flight < lane.path.window or lane.path.down):
-            waiter = lane.waiters.popleft()
-            if not waiter.done():
-                lane.in_flight += 1
-                waiter.set_result(None)
+        """Fill the window: retransmits first, then new queries in arrival order."""
+        path = lane.path
+        while lane.in_flight < path.window or path.down:
+            if lane.resends:
+                entry = lane.resends.popleft()
+                if not entry.future.done():
+                    self._transmit(lane, entry)
+            elif lane.waiters:
+                waiter = lane.waiters.popleft()
+                if not waiter.done():
+                    lane.in_flight += 1
+                    waiter.set_result(None)
+            else:
+                return
 
     async def _pool(self, lane: _Lane, loop: asyncio.AbstractEventLoop) -> _Pool:
         while True:
@@ -424,8 +458,10 @@ class Resolvers:
         loop: asyncio.AbstractEventLoop,
         end: float,
     ) -> dns.message.Message:
+        """Send with the slot already counted; give it back (if still held) when done."""
         now = time.monotonic()
         if now >= end:
+            lane.in_flight -= 1
             raise ExchangeTimeout("no time left to send")
         sock, qid = pool.pick()
         query.id = qid
@@ -440,17 +476,13 @@ class Resolvers:
         )
         sock.pending[qid] = entry
         pool.sent += 1
+        lane.in_flight -= 1  # _transmit counts it again
         try:
-            assert sock.transport is not None
-            sock.transport.sendto(entry.wire)
-            entry.timer = loop.call_at(
-                _loop_time(loop, min(now + entry.rto, end)), self._expire, lane, entry, loop
-            )
+            self._transmit(lane, entry)
             try:
                 response = await entry.future
             except ExchangeRefused:
-                lane.path.refused = True
-                self._wake(lane)  # a refusing resolver is down: nobody waits for its window
+                lane.path.down = True  # nobody waits for a closed port's window
                 raise
             if entry.retransmits == 0:
                 lane.path.answered(time.monotonic() - entry.first_sent)
@@ -461,26 +493,53 @@ class Resolvers:
             if entry.timer is not None:
                 entry.timer.cancel()
             del sock.pending[qid]
+            if entry.holds_slot:
+                entry.holds_slot = False
+                lane.in_flight -= 1
 
-    def _expire(self, lane: _Lane, entry: _Pending, loop: asyncio.AbstractEventLoop) -> None:
-        """The retransmit timer: send again with a doubled timeout, or give up at the end."""
+    def _transmit(self, lane: _Lane, entry: _Pending) -> None:
+        """Send (again), counted in the window, with the timer set for the next step."""
+        loop = entry.future.get_loop()
+        now = time.monotonic()
+        entry.holds_slot = True
+        lane.in_flight += 1
+        entry.last_sent = now
+        transport = entry.socket.transport
+        if transport is not None and not transport.is_closing():
+            transport.sendto(entry.wire)
+        if entry.timer is not None:
+            entry.timer.cancel()
+        entry.timer = loop.call_at(
+            _loop_time(loop, min(now + entry.rto, entry.end)), self._expire, lane, entry
+        )
+
+    def _expire(self, lane: _Lane, entry: _Pending) -> None:
+        """The retransmit timer: queue a retransmit with a doubled timeout, or give up.
+
+        The retransmit waits for room in the window like any query, so the
+        queries lost to one overflow never come back as one burst.
+        """
         if entry.future.done():
             return
         now = time.monotonic()
         if now >= entry.end - 0.001:
             entry.future.set_exception(ExchangeTimeout("no answer before the deadline"))
             return
-        lane.path.lost(entry.first_sent if entry.retransmits == 0 else now, now)
-        if lane.path.down:
-            self._wake(lane)
+        if not entry.holds_slot:
+            return  # a retransmit already waits for room
+        lane.path.lost(entry.last_sent, now)  # (down, maybe: _wake below sends all)
         entry.retransmits += 1
-        entry.rto = min(entry.rto * 2, MAX_RTO * 2)
-        transport = entry.socket.transport
-        if transport is not None and not transport.is_closing():
-            transport.sendto(entry.wire)
-        entry.timer = loop.call_at(
-            _loop_time(loop, min(now + entry.rto, entry.end)), self._expire, lane, entry, loop
-        )
+        # Back off only from a resolver that has gone quiet: on a live one the
+        # window already keeps the load down, and a query lost to an overflow
+        # should get several more chances within its timeout.
+        entry.rto = min(entry.rto * 2, MAX_RTO * 2) if lane.path.down else lane.path.rto()
+        entry.holds_slot = False
+        lane.in_flight -= 1
+        lane.resends.append(entry)
+        loop = entry.future.get_loop()
+        # Time is up even if no room comes before the end.
+        entry.timer = loop.call_at(_loop_time(loop, entry.end), self._expire, lane, entry)
+        self._wake(lane)
 
     def _idle(self, lane: _Lane, key: tuple[asyncio.AbstractEventLoop, tuple[str, int]]) -> None:
         """Close retired pools once drained, and everything once nothing is in flight."""
@@ -488,7 +547,7 @@ class Resolvers:
             for pool in [p for p in lane.retired if p.in_flight() == 0]:
                 self._closed(pool)
                 lane.retired.remove(pool)
-        if lane.in_flight == 0 and not lane.waiters and lane.opening is None:
+        if lane.users == 0 and lane.opening is None:
             if lane.pool is not None:
                 self._closed(lane.pool)
                 lane.pool = None
