@@ -26,8 +26,9 @@ as queries are in flight:
   client holds no descriptor; a pool is retired after :data:`ROTATE_AFTER`
   queries, so its ports do not stay guessable for ever.
 
-dnspython stays the message library (``dns.message``); only the first two bytes
-(the ID) are read before deciding whether an answer is worth parsing.
+Messages are built and read by ``_dns_wire`` (only what a look-up needs,
+dnspython where that reader refuses); only the first two bytes (the ID) are
+read before deciding whether a datagram is worth reading at all.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ import time
 from dataclasses import dataclass, field
 from typing import cast
 
-import dns.message
+from hostlocate.sources import _dns_wire
+from hostlocate.sources._dns_wire import Answer
 
 __all__ = [
     "INITIAL_WINDOW",
@@ -166,9 +168,11 @@ class Path:
 
 @dataclass(slots=True, eq=False)
 class _Pending:
-    query: dns.message.Message
+    qname: str
+    """Lower case, without the final dot, as answers are matched."""
+    rdtype: int
     wire: bytes
-    future: asyncio.Future[dns.message.Message]
+    future: asyncio.Future[Answer]
     socket: _Socket
     first_sent: float
     end: float
@@ -201,22 +205,17 @@ class _Socket(asyncio.DatagramProtocol):
             self.ignored += 1  # a wrong ID, or a duplicate of an answered query
             return
         try:
-            response = dns.message.from_wire(data, raise_on_truncation=True)
-        except dns.message.Truncated as exc:
-            partial = exc.kwargs.get("message")
-            if isinstance(partial, dns.message.Message) and entry.query.is_response(partial):
-                # TCP asks again and gets it whole.
-                entry.future.set_exception(ExchangeTruncated())
-            else:
-                self.ignored += 1
-            return
+            answer = _dns_wire.read(data)
         except Exception:  # any garbage with the right ID: keep waiting for the real one
             self.ignored += 1
             return
-        if not entry.query.is_response(response):
+        if not answer.answers(entry.qname, entry.rdtype):
             self.ignored += 1
             return
-        entry.future.set_result(response)
+        if answer.truncated:
+            entry.future.set_exception(ExchangeTruncated())  # TCP asks again, whole
+        else:
+            entry.future.set_result(answer)
 
     def error_received(self, exc: Exception) -> None:
         # A connected UDP socket learns of ICMP port unreachable on its next
@@ -313,14 +312,15 @@ class Resolvers:
 
     async def exchange(
         self,
-        query: dns.message.Message,
+        qname: str,
+        rdtype: int,
         host: str,
         port: int,
         *,
         timeout: float,
         deadline: float,
-    ) -> dns.message.Message:
-        """Send ``query`` over UDP, again as needed, until an answer matches.
+    ) -> Answer:
+        """Ask ``qname`` ``rdtype`` over UDP, again as needed, until an answer matches.
 
         A query first waits its turn for a slot in the resolver's window (until
         ``deadline``, a ``time.monotonic()`` value: the wait is local, not the
@@ -342,7 +342,7 @@ class Resolvers:
                 pool = await self._pool(lane, loop)
                 end = min(time.monotonic() + timeout, deadline)
                 sending = True
-                return await self._send(lane, pool, query, loop, end)
+                return await self._send(lane, pool, qname, rdtype, loop, end)
             finally:
                 if not sending:
                     lane.in_flight -= 1  # _send gives its slot back itself
@@ -454,20 +454,26 @@ class Resolvers:
         self,
         lane: _Lane,
         pool: _Pool,
-        query: dns.message.Message,
+        qname: str,
+        rdtype: int,
         loop: asyncio.AbstractEventLoop,
         end: float,
-    ) -> dns.message.Message:
+    ) -> Answer:
         """Send with the slot already counted; give it back (if still held) when done."""
         now = time.monotonic()
         if now >= end:
             lane.in_flight -= 1
             raise ExchangeTimeout("no time left to send")
         sock, qid = pool.pick()
-        query.id = qid
+        try:
+            wire = _dns_wire.query_wire(qname, rdtype, qid)
+        except BaseException:
+            lane.in_flight -= 1
+            raise
         entry = _Pending(
-            query=query,
-            wire=query.to_wire(),
+            qname=qname.rstrip(".").lower(),
+            rdtype=rdtype,
+            wire=wire,
             future=loop.create_future(),
             socket=sock,
             first_sent=now,
