@@ -14,7 +14,8 @@ is down behind a firewall that drops. The forwarder relays raw messages to the
 upstream resolver and holds each answer back by the latency, emulating a
 resolver across the internet for benchmarks. Over UDP it can also misbehave
 as a path across the internet may: `--loss P` drops that share of queries at
-random, `--drop-first` drops the first copy of every query (only a client
+random, `--drop-first` drops the first copy of every query (a question from
+one client port, whatever its ID: only a client
 that sends again gets an answer), and `--garbage` sends, before each real
 answer, a datagram of noise, the answer with a wrong ID, the answer to another
 question with the right ID, and a right-ID header with a broken body.
@@ -138,7 +139,7 @@ class _DelayingUdp(asyncio.DatagramProtocol):
         if self.loss and self.rng.random() < self.loss:
             return
         if self.drop_first:
-            key = repr(addr).encode() + data
+            key = repr(addr).encode() + data[2:]  # the question, whatever the ID
             if key not in self.seen:
                 self.seen[key] = None
                 if len(self.seen) > 100_000:

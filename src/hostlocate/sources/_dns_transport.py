@@ -15,7 +15,7 @@ as queries are in flight:
   else (garbage, a wrong ID, a stale duplicate) is ignored and the query keeps
   waiting until its deadline.
 - A query not answered within the retransmit timeout (RTT-based, Jacobson and
-  Karels, Karn's rule) is sent again until its deadline, as soon as the
+  Karels) is sent again, under a new ID, until its deadline, as soon as the
   window has room (back-off is exponential only once the resolver has gone
   quiet): a dropped datagram costs a fraction of a second, not the record.
 - Queries in flight per resolver are capped by a window that grows with
@@ -67,14 +67,17 @@ INITIAL_WINDOW = 64.0
 MIN_WINDOW = 4.0
 MAX_WINDOW = 512.0
 """Beyond this a resolver gains nothing and a loopback one starts dropping."""
-INITIAL_RTO = 0.4
+INITIAL_RTO = 0.6
 """Retransmit timeout before any round trip has been measured (seconds)."""
-MIN_RTO = 0.3
+MIN_RTO = 0.5
 """A recursive resolver may spend this long on a cold name: no retransmit sooner."""
-QUEUE_FACTOR = 2.0
-"""A round trip this many times the shortest seen (plus 10 ms) means a queue is
-building at the resolver: the window stops growing before anything is lost."""
-MAX_RTO = 1.5
+QUEUE_FACTOR = 3.0
+QUEUE_SLACK = 0.05
+"""A round trip over QUEUE_FACTOR times the shortest seen plus QUEUE_SLACK means
+a queue is building at the resolver: the window stops growing before anything
+is lost. The slack leaves room for the client's own event loop, which delays
+answers too when it is busy."""
+MAX_RTO = 1.8
 DOWN_AFTER = 16
 DOWN_SECONDS = 1.0
 """A resolver is down after this many losses and this long without any answer."""
@@ -107,6 +110,9 @@ class Path:
     last_decrease: float = float("-inf")
     losses: int = 0
     """Retransmit timeouts so far (a loss signal each)."""
+    spurious: int = 0
+    """Of those, the ones whose first copy was answered after all (see :meth:`undo`)."""
+    before_decrease: tuple[float, float] | None = None
     lost_in_a_row: int = 0
     """Losses since the last answer."""
     quiet_since: float = 0.0
@@ -140,7 +146,7 @@ class Path:
                 self.rttvar = 0.75 * self.rttvar + 0.25 * abs(self.srtt - rtt)
                 self.srtt = 0.875 * self.srtt + 0.125 * rtt
             self.min_rtt = min(self.min_rtt, rtt)
-            if rtt > QUEUE_FACTOR * self.min_rtt + 0.01:
+            if rtt > QUEUE_FACTOR * self.min_rtt + QUEUE_SLACK:
                 return  # queueing, not capacity: hold the window
         if self.window < self.ssthresh:
             self.window = min(self.window + 1.0, MAX_WINDOW)  # slow start
@@ -161,9 +167,23 @@ class Path:
             self.down = True
         if sent_at <= self.last_decrease:
             return
+        self.before_decrease = (self.window, self.ssthresh)
         self.window = max(MIN_WINDOW, self.window / 2)
         self.ssthresh = self.window
         self.last_decrease = now
+
+    def undo(self) -> None:
+        """A query thought lost was answered under the ID of an earlier copy.
+
+        So that copy was only late (a busy event loop, a slow recursion), not
+        lost: give back the halving it caused, as TCP's Eifel detection does.
+        """
+        self.spurious += 1
+        if self.before_decrease is not None:
+            window, ssthresh = self.before_decrease
+            self.window = max(self.window, window)
+            self.ssthresh = max(self.ssthresh, ssthresh)
+            self.before_decrease = None
 
 
 @dataclass(slots=True, eq=False)
@@ -179,6 +199,10 @@ class _Pending:
     rto: float
     last_sent: float = 0.0
     retransmits: int = 0
+    ids: list[int] = field(default_factory=list)
+    """The ID of each copy sent: a retransmit gets a new one, so the answer says which."""
+    sent_at: list[float] = field(default_factory=list)
+    answered_copy: int = -1
     holds_slot: bool = True
     """Counted in the window: not while a retransmit waits for room."""
     timer: asyncio.TimerHandle | None = None
@@ -200,7 +224,8 @@ class _Socket(asyncio.DatagramProtocol):
         if len(data) < 12:
             self.ignored += 1
             return
-        entry = self.pending.get(int.from_bytes(data[:2], "big"))
+        qid = int.from_bytes(data[:2], "big")
+        entry = self.pending.get(qid)
         if entry is None or entry.future.done():
             self.ignored += 1  # a wrong ID, or a duplicate of an answered query
             return
@@ -212,6 +237,7 @@ class _Socket(asyncio.DatagramProtocol):
         if not answer.answers(entry.qname, entry.rdtype):
             self.ignored += 1
             return
+        entry.answered_copy = entry.ids.index(qid)
         if answer.truncated:
             entry.future.set_exception(ExchangeTruncated())  # TCP asks again, whole
         else:
@@ -246,10 +272,7 @@ class _Pool:
         """A socket (in turn) and an ID no pending query on it uses."""
         sock = self.sockets[self._next]
         self._next = (self._next + 1) % len(self.sockets)
-        while True:
-            qid = secrets.randbits(16)
-            if qid not in sock.pending:
-                return sock, qid
+        return sock, _fresh_id(sock)
 
     def in_flight(self) -> int:
         return sum(len(s.pending) for s in self.sockets)
@@ -479,6 +502,7 @@ class Resolvers:
             first_sent=now,
             end=end,
             rto=lane.path.rto(),
+            ids=[qid],
         )
         sock.pending[qid] = entry
         pool.sent += 1
@@ -490,15 +514,18 @@ class Resolvers:
             except ExchangeRefused:
                 lane.path.down = True  # nobody waits for a closed port's window
                 raise
-            if entry.retransmits == 0:
-                lane.path.answered(time.monotonic() - entry.first_sent)
-            else:
-                lane.path.answered(None)  # Karn: which copy was answered is unknown
+            path = lane.path
+            copy = entry.answered_copy
+            if copy < len(entry.ids) - 1:
+                path.undo()  # an earlier copy was answered: it was late, not lost
+            # Each copy has its own ID, so the round trip is never ambiguous (Karn).
+            path.answered(time.monotonic() - entry.sent_at[copy])
             return response
         finally:
             if entry.timer is not None:
                 entry.timer.cancel()
-            del sock.pending[qid]
+            for each in entry.ids:
+                del sock.pending[each]
             if entry.holds_slot:
                 entry.holds_slot = False
                 lane.in_flight -= 1
@@ -509,6 +536,12 @@ class Resolvers:
         now = time.monotonic()
         entry.holds_slot = True
         lane.in_flight += 1
+        if entry.sent_at:
+            qid = _fresh_id(entry.socket)
+            entry.socket.pending[qid] = entry
+            entry.ids.append(qid)
+            entry.wire = qid.to_bytes(2, "big") + entry.wire[2:]
+        entry.sent_at.append(now)
         entry.last_sent = now
         transport = entry.socket.transport
         if transport is not None and not transport.is_closing():
@@ -563,6 +596,14 @@ class Resolvers:
     def _closed(self, pool: _Pool) -> None:
         self.ignored += sum(s.ignored for s in pool.sockets)
         pool.close()
+
+
+def _fresh_id(sock: _Socket) -> int:
+    """A random ID that no query waiting on ``sock`` uses."""
+    while True:
+        qid = secrets.randbits(16)
+        if qid not in sock.pending:
+            return qid
 
 
 def _fail(future: asyncio.Future[None], exc: BaseException) -> None:
