@@ -165,24 +165,16 @@ def run_batch(
     output = work / f"{tag}.jsonl"
     summary = work / f"{tag}.summary.json"
     source.write_text("".join(f"http://{r}/\n" for r in records))
-    argv = [
-        sys.executable,
-        "-m",
-        "hostlocate",
-        "batch",
-        str(source),
-        "-o",
-        str(output),
-        "--nameserver",
-        nameserver,
-        "--no-rdap",
-        "--no-cache",
-        "--no-progress",
-        "--concurrency",
-        str(concurrency),
-        "--summary-json",
-        str(summary),
-    ]
+    options = {
+        "--output": str(output),
+        "--nameserver": nameserver,
+        "--concurrency": str(concurrency),
+        "--summary-json": str(summary),
+    }
+    flags = ["--no-rdap", "--no-cache", "--no-progress"]
+    argv = [sys.executable, "-m", "hostlocate", "batch", str(source), *flags]
+    for option, value in options.items():
+        argv += [option, value]
     started = time.perf_counter()
     done = subprocess.run(
         argv, capture_output=True, text=True, env=child_env(), cwd=REPO, check=False

@@ -83,18 +83,6 @@ DOWN_SECONDS = 1.0
 """A resolver is down after this many losses and this long without any answer."""
 
 
-class ExchangeTimeout(TimeoutError):
-    """The resolver did not answer before the exchange's end."""
-
-
-class ExchangeTruncated(Exception):
-    """The answer did not fit in UDP (TC set): ask again over TCP."""
-
-
-class ExchangeRefused(OSError):
-    """Nothing listens at the resolver's port (ICMP port unreachable)."""
-
-
 @dataclass(slots=True)
 class Path:
     """What has been learnt about one resolver: round-trip times and the window.
@@ -184,6 +172,21 @@ class Path:
             self.window = max(self.window, window)
             self.ssthresh = max(self.ssthresh, ssthresh)
             self.before_decrease = None
+
+
+# What an exchange raises besides OSError (no socket could be opened).
+
+
+class ExchangeTimeout(TimeoutError):
+    """The resolver did not answer before the exchange's end."""
+
+
+class ExchangeTruncated(Exception):
+    """The answer did not fit in UDP (TC set): ask again over TCP."""
+
+
+class ExchangeRefused(OSError):
+    """Nothing listens at the resolver's port (ICMP port unreachable)."""
 
 
 @dataclass(slots=True, eq=False)
