@@ -36,6 +36,7 @@ import json
 import os
 import platform
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -93,9 +94,13 @@ async def _ceiling(names: list[str], nameserver: str, concurrency: int) -> dict[
         async with slots:
             await asyncio.gather(one("A", name), one("AAAA", name))
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(name_task(n) for n in names))
-    return {"elapsed_s": time.perf_counter() - started, "outcomes": dict(outcomes)}
+    return {
+        "elapsed_s": time.perf_counter() - started,
+        "cpu_s": time.process_time() - cpu,
+        "outcomes": dict(outcomes),
+    }
 
 
 async def _client(names: list[str], nameserver: str, concurrency: int) -> dict[str, Any]:
@@ -115,12 +120,13 @@ async def _client(names: list[str], nameserver: str, concurrency: int) -> dict[s
             for part in parts:
                 outcomes[part.error or "ok"] += 1
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(name_task(n) for n in names))
     elapsed = time.perf_counter() - started
     path = next(iter(client.transport.paths.values()))
     return {
         "elapsed_s": elapsed,
+        "cpu_s": time.process_time() - cpu,
         "outcomes": dict(outcomes),
         "losses": path.losses,
         "window": round(path.window, 1),
@@ -176,10 +182,13 @@ def run_batch(
     for option, value in options.items():
         argv += [option, value]
     started = time.perf_counter()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
         argv, capture_output=True, text=True, env=child_env(), cwd=REPO, check=False
     )
     wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if done.returncode != 0:
         raise RuntimeError(f"batch failed ({done.returncode}):\n{done.stderr[-3000:]}")
     codes: Counter[str] = Counter()
@@ -193,6 +202,7 @@ def run_batch(
     return {
         "elapsed_s": elapsed,
         "wall_s": wall,
+        "cpu_s": cpu,
         "records": len(records),
         "names": names,
         "hosts_per_s": names / elapsed,
@@ -290,6 +300,13 @@ def report(results: dict[str, Any], args: argparse.Namespace) -> None:
         + " ".join(str(c["losses"]) for c in client)
         + "; final window: "
         + " ".join(str(c["window"]) for c in client)
+    )
+    queries = 2 * args.names
+    cpu = {k: min(r[k]["cpu_s"] for r in rounds) * 1e6 / queries for k in best}
+    print(
+        "CPU per query (A or AAAA), least of the rounds: "
+        f"(a) {cpu['ceiling']:,.0f} µs, (b) {cpu['client']:,.0f} µs, "
+        f"(c) {cpu['batch']:,.0f} µs (the whole process: start-up, {args.records:,} records)"
     )
     print(f"ratio (c)/(a): {best['batch'] / best['ceiling']:.2f}x (target 1.0x, aim 1.5x)")
     if results["load"]:

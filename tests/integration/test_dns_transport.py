@@ -120,6 +120,7 @@ def test_a_closed_port_verdict_is_dns_refused(dns_lab: DnsLab, lab: RdapLab) -> 
     v, elapsed = timed_verdict([closed_port()], lab, dns_lab.names["fr"], timeout=5.0)
     assert (v.status, v.error.code if v.error else None) == ("unresolved", "dns_refused")
     assert "dns_failure" in v.jurisdiction.flags
+    assert any("port unreachable" in reason for reason in v.jurisdiction.reasons)
     assert elapsed < 1.0
 
 
