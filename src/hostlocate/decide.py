@@ -177,6 +177,7 @@ _DNS_MESSAGES = {
     ErrorCode.DNS_ERROR.value: "the DNS look-up failed",
     ErrorCode.CNAME_LOOP.value: "the CNAME chain loops",
     ErrorCode.CNAME_TOO_LONG.value: "the CNAME chain is longer than the limit",
+    ErrorCode.DNS_REFUSED.value: "nothing listens at the resolver's port (port unreachable)",
 }
 
 _SPECIAL_NAMES = {

@@ -40,6 +40,7 @@ class ErrorCode(StrEnum):
     DNS_ERROR = "dns_error"
     CNAME_LOOP = "cname_loop"
     CNAME_TOO_LONG = "cname_too_long"
+    DNS_REFUSED = "dns_refused"
     # RDAP
     RDAP_NOT_FOUND = "rdap_not_found"
     RDAP_RATE_LIMITED = "rdap_rate_limited"

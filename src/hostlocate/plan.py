@@ -186,8 +186,9 @@ _ERROR_RANK = {
     ErrorCode.NXDOMAIN.value: 2,
     ErrorCode.SERVFAIL.value: 3,
     ErrorCode.REFUSED.value: 4,
-    ErrorCode.DNS_ERROR.value: 5,
-    ErrorCode.DNS_TIMEOUT.value: 6,
+    ErrorCode.DNS_REFUSED.value: 5,
+    ErrorCode.DNS_ERROR.value: 6,
+    ErrorCode.DNS_TIMEOUT.value: 7,
 }
 _CHAIN_ERRORS = (ErrorCode.CNAME_LOOP.value, ErrorCode.CNAME_TOO_LONG.value)
 

@@ -356,6 +356,7 @@ class DnsLab:
         self.blackhole = f"{HOST}:{ports['blackhole']}"
         self.slow: str | None = None
         self.forwarders: dict[float, str] = {}
+        self._odd_forwarders: dict[tuple[float, float, bool, bool], str] = {}
         self.names: dict[str, str] = {key: s.name for key, s in SCENARIOS.items()}
         self.broken_delegations = dict(BROKEN_DELEGATIONS)
         self._stopped = False
@@ -376,13 +377,32 @@ class DnsLab:
         state = "stopped" if self._stopped else "running"
         return f"<DnsLab {state} resolver={self.resolver} authoritative={self.authoritative}>"
 
-    def start_forwarder(self, latency_ms: float) -> str:
-        """Start a forwarder to the resolver that delays each answer; its address."""
-        if latency_ms in self.forwarders:
+    def start_forwarder(
+        self,
+        latency_ms: float,
+        *,
+        loss: float = 0.0,
+        drop_first: bool = False,
+        garbage: bool = False,
+    ) -> str:
+        """Start a forwarder to the resolver that delays each answer; its address.
+
+        ``loss``, ``drop_first`` and ``garbage`` make its UDP side misbehave
+        (see relays.py). One forwarder per combination, started once.
+        """
+        key = (latency_ms, loss, drop_first, garbage)
+        plain = key[1:] == (0.0, False, False)
+        if plain and latency_ms in self.forwarders:
             return self.forwarders[latency_ms]
+        if key in self._odd_forwarders:
+            return self._odd_forwarders[key]
         deadline = time.monotonic() + START_TIMEOUT
+        extra = [f"--loss={loss}"] if loss else []
+        extra += ["--drop-first"] if drop_first else []
+        extra += ["--garbage"] if garbage else []
+        label = " ".join([f"{latency_ms:g} ms", *extra])
         proc = _spawn(
-            f"forwarder({latency_ms:g} ms)",
+            f"forwarder({label})",
             [
                 sys.executable,
                 str(_RELAYS),
@@ -391,12 +411,16 @@ class DnsLab:
                 self.resolver,
                 "--latency-ms",
                 str(latency_ms),
+                *extra,
             ],
-            self.workdir / "relays" / f"forward-{latency_ms:g}ms.log",
+            self.workdir / "relays" / f"forward-{label.replace(' ', '_')}.log",
             pipe=True,
         )
         self._processes.append(proc)
         address = f"{HOST}:{_read_port(proc, deadline)}"
+        if not plain:
+            self._odd_forwarders[key] = address
+            return address
         self.forwarders[latency_ms] = address
         if self.slow is None:
             self.slow = address

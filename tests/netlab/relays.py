@@ -4,13 +4,25 @@ Run as a script (stdlib only, so it starts fast and needs no import path):
 
     python relays.py blackhole
     python relays.py forward --upstream 127.0.0.1:5353 --latency-ms 30
+    python relays.py forward --upstream 127.0.0.1:5353 --loss 0.2
+    python relays.py forward --upstream 127.0.0.1:5353 --drop-first --garbage
 
 Each binds UDP and TCP on one free loopback port, prints that port on a line,
 and serves until its standard input closes (the parent went away) or it gets
 SIGTERM. The blackhole reads queries and never answers, like a resolver that
 is down behind a firewall that drops. The forwarder relays raw messages to the
 upstream resolver and holds each answer back by the latency, emulating a
-resolver across the internet for benchmarks.
+resolver across the internet for benchmarks. Over UDP it can also misbehave
+as a path across the internet may: `--loss P` drops that share of queries at
+random, `--drop-first` drops the first copy of every query (a question from
+one client port, whatever its ID: only a client
+that sends again gets an answer), and `--garbage` sends, before each real
+answer, a datagram of noise, the answer with a wrong ID, the answer to another
+question with the right ID, and a right-ID header with a broken body.
+
+UDP queries go upstream through one socket, each under an ID of the relay's
+own (put back in the answer), so the relay costs little CPU per query and a
+benchmark measures the client, not the relay.
 """
 
 from __future__ import annotations
@@ -18,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import random
 import signal
 import socket
 import struct
@@ -61,50 +74,105 @@ async def _swallow_tcp(reader: asyncio.StreamReader, writer: asyncio.StreamWrite
     writer.close()
 
 
-class _UpstreamOnce(asyncio.DatagramProtocol):
-    def __init__(self, future: asyncio.Future[bytes]) -> None:
-        self.future = future
+class _Upstream(asyncio.DatagramProtocol):
+    """The relay's one UDP socket to the resolver: answers handed back by relay ID."""
 
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        if not self.future.done():
-            self.future.set_result(data)
-
-    def error_received(self, exc: Exception) -> None:
-        if not self.future.done():
-            self.future.set_exception(exc)
-
-
-class _DelayingUdp(asyncio.DatagramProtocol):
-    def __init__(self, upstream: tuple[str, int], delay: float) -> None:
-        self.upstream = upstream
-        self.delay = delay
+    def __init__(self) -> None:
         self.transport: asyncio.DatagramTransport | None = None
-        self.tasks: set[asyncio.Task[None]] = set()
+        self.waiting: dict[int, Callable[[bytes], None]] = {}
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.DatagramTransport, transport)
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        task = asyncio.get_running_loop().create_task(self._relay(data, addr))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
+        if len(data) >= 2:
+            deliver = self.waiting.pop(int.from_bytes(data[:2], "big"), None)
+            if deliver is not None:
+                deliver(data)
 
-    async def _relay(self, query: bytes, client: tuple[str, int]) -> None:
-        loop = asyncio.get_running_loop()
-        answer: asyncio.Future[bytes] = loop.create_future()
-        transport, _ = await loop.create_datagram_endpoint(
-            lambda: _UpstreamOnce(answer), remote_addr=self.upstream
-        )
-        try:
-            transport.sendto(query)
-            reply = await asyncio.wait_for(answer, UPSTREAM_TIMEOUT)
-        except (TimeoutError, OSError):
+
+def _question_end(message: bytes) -> int:
+    """Offset just past the first question's name (uncompressed, as queries are)."""
+    at = 12
+    while at < len(message) and message[at]:
+        at += 1 + message[at]
+    return at + 1
+
+
+def _garbage(reply: bytes, rng: random.Random) -> list[bytes]:
+    """What a hostile path sends before the real answer (see the module docstring)."""
+    wrong_id = bytes([reply[0] ^ 0x5A, reply[1] ^ 0xA5]) + reply[2:]
+    other = bytearray(reply)
+    end = _question_end(reply)
+    if end + 2 <= len(other):
+        other[end : end + 2] = (16).to_bytes(2, "big")  # the same name, type TXT
+    broken = reply[:12] + b"\xff" * 9
+    return [rng.randbytes(40), wrong_id, bytes(other), broken]
+
+
+class _DelayingUdp(asyncio.DatagramProtocol):
+    def __init__(
+        self,
+        upstream: _Upstream,
+        delay: float,
+        *,
+        loss: float = 0.0,
+        drop_first: bool = False,
+        garbage: bool = False,
+    ) -> None:
+        self.upstream = upstream
+        self.delay = delay
+        self.loss = loss
+        self.drop_first = drop_first
+        self.garbage = garbage
+        self.rng = random.Random(0x5EED)
+        self.seen: dict[bytes, None] = {}
+        self.transport: asyncio.DatagramTransport | None = None
+        self.next_id = 0
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.DatagramTransport, transport)
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if len(data) < 12 or self.upstream.transport is None:
             return
-        finally:
-            transport.close()
-        await asyncio.sleep(self.delay)
-        if self.transport is not None:
-            self.transport.sendto(reply, client)
+        if self.loss and self.rng.random() < self.loss:
+            return
+        if self.drop_first:
+            key = repr(addr).encode() + data[2:]  # the question, whatever the ID
+            if key not in self.seen:
+                self.seen[key] = None
+                if len(self.seen) > 100_000:
+                    del self.seen[next(iter(self.seen))]
+                return
+        loop = asyncio.get_running_loop()
+        for _ in range(65536):
+            self.next_id = (self.next_id + 1) & 0xFFFF
+            if self.next_id not in self.upstream.waiting:
+                break
+        else:
+            return  # 65,536 queries waiting upstream: drop, as a full resolver would
+        relay_id = self.next_id
+        client_id = data[:2]
+
+        def deliver(reply: bytes) -> None:
+            answer = client_id + reply[2:]
+            if self.delay > 0:
+                loop.call_later(self.delay, self._answer, answer, addr)
+            else:
+                self._answer(answer, addr)
+
+        self.upstream.waiting[relay_id] = deliver
+        loop.call_later(UPSTREAM_TIMEOUT, self.upstream.waiting.pop, relay_id, None)
+        self.upstream.transport.sendto(relay_id.to_bytes(2, "big") + data[2:])
+
+    def _answer(self, answer: bytes, client: tuple[str, int]) -> None:
+        if self.transport is None or self.transport.is_closing():
+            return
+        if self.garbage:
+            for noise in _garbage(answer, self.rng):
+                self.transport.sendto(noise, client)
+        self.transport.sendto(answer, client)
 
 
 async def _read_frame(reader: asyncio.StreamReader) -> bytes:
@@ -173,7 +241,19 @@ async def _serve(args: argparse.Namespace) -> None:
         host, _, port = args.upstream.rpartition(":")
         upstream = (host, int(port))
         delay = args.latency_ms / 1000.0
-        await loop.create_datagram_endpoint(lambda: _DelayingUdp(upstream, delay), sock=udp)
+        _, up = await loop.create_datagram_endpoint(_Upstream, remote_addr=upstream)
+        with contextlib.suppress(OSError, AttributeError):
+            # Answers to a burst wait here until the relay reads them; the port
+            # clients send to keeps the system's default, as a resolver's does.
+            up.transport.get_extra_info("socket").setsockopt(
+                socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20
+            )
+        await loop.create_datagram_endpoint(
+            lambda: _DelayingUdp(
+                up, delay, loss=args.loss, drop_first=args.drop_first, garbage=args.garbage
+            ),
+            sock=udp,
+        )
         server = await asyncio.start_server(_delaying_tcp(upstream, delay), sock=tcp)
     print(udp.getsockname()[1], flush=True)
     stop = loop.create_future()
@@ -195,6 +275,13 @@ def main(argv: list[str] | None = None) -> None:
     forward = sub.add_parser("forward", help="relay to a resolver, delay each answer")
     forward.add_argument("--upstream", required=True, help="HOST:PORT of the resolver")
     forward.add_argument("--latency-ms", type=float, default=0.0)
+    forward.add_argument("--loss", type=float, default=0.0, help="share of UDP queries dropped")
+    forward.add_argument(
+        "--drop-first", action="store_true", help="drop the first copy of every UDP query"
+    )
+    forward.add_argument(
+        "--garbage", action="store_true", help="send noise and near-misses before each answer"
+    )
     asyncio.run(_serve(parser.parse_args(argv)))
 
 

@@ -344,6 +344,8 @@ def test_rdap_ranges_are_found_by_address_within_their_service(
     assert cache.get_entry("registrar", "example.com") is None
     if isinstance(cache, SqliteStore):
         cache.close()
+
+
 # -- file modes: the cache holds reported host names --------------------------------
 
 

@@ -1,10 +1,12 @@
 """DNS: the CNAME chain and the addresses of a host, asked of recursive resolvers.
 
 This module is the only one that sends DNS queries. It speaks to the resolvers
-with ``dns.asyncquery`` directly rather than through ``dns.resolver`` so that
-every outcome (NXDOMAIN, NODATA, SERVFAIL, REFUSED, timeout) keeps its own
-error code and the whole look-up stays inside one deadline. UDP answers that
-come back truncated are asked again over TCP.
+itself rather than through ``dns.resolver`` so that every outcome (NXDOMAIN,
+NODATA, SERVFAIL, REFUSED, timeout, a closed port) keeps its own error code and
+the whole look-up stays inside one deadline. UDP goes through the bulk
+transport of ``_dns_transport`` (long-lived sockets, retransmits, a window per
+resolver); answers that come back truncated are asked again over TCP.
+See docs/dns.md.
 """
 
 from __future__ import annotations
@@ -25,6 +27,13 @@ import dns.resolver
 
 from hostlocate.errors import ConfigError, ErrorCode
 from hostlocate.models import DnsPart
+from hostlocate.sources._dns_transport import (
+    ExchangeRefused,
+    ExchangeTimeout,
+    ExchangeTruncated,
+    Resolvers,
+)
+from hostlocate.sources._dns_wire import Answer, rcode_text
 
 DEFAULT_MAX_CNAMES = 8
 """Longest CNAME chain followed; real sites rarely need more than 4."""
@@ -89,6 +98,14 @@ def system_nameservers() -> list[Nameserver]:
     return out
 
 
+_RDTYPES = {"A": 1, "AAAA": 28}
+_RCODES = {0: "NOERROR", 2: "SERVFAIL", 3: "NXDOMAIN", 5: "REFUSED"}
+
+
+def _rdtype(text: str) -> int:
+    return int(dns.rdatatype.RdataType.make(text))
+
+
 @dataclass(slots=True)
 class _Outcome:
     """One query type's result."""
@@ -122,6 +139,8 @@ class DnsClient:
         self.query_timeout = query_timeout
         self._names: tuple[str, ...] | None = None
         self.max_cnames = max_cnames
+        self.transport = Resolvers()
+        """The UDP transport: its sockets live only while queries are in flight."""
 
     @property
     def resolver_names(self) -> tuple[str, ...]:
@@ -138,7 +157,7 @@ class DnsClient:
         """
         if not self.nameservers:
             return DnsPart(rdtype=rdtype, chain=(host,), error=ErrorCode.DNS_ERROR.value)
-        o = await self._resolve_type(host, dns.rdatatype.RdataType.make(rdtype), deadline)
+        o = await self._resolve_type(host, _RDTYPES.get(rdtype) or _rdtype(rdtype), deadline)
         return DnsPart(
             rdtype=rdtype,
             rcode=o.rcode,
@@ -149,9 +168,7 @@ class DnsClient:
             queries=o.queries,
         )
 
-    async def _resolve_type(
-        self, host: str, rdtype: dns.rdatatype.RdataType, deadline: float
-    ) -> _Outcome:
+    async def _resolve_type(self, host: str, rdtype: int, deadline: float) -> _Outcome:
         outcome = _Outcome(chain=[host])
         qname = host
         seen = {host.lower()}
@@ -162,7 +179,7 @@ class DnsClient:
             if response is None:
                 outcome.error = error
                 return outcome
-            rcode = dns.rcode.to_text(response.rcode())
+            rcode = _RCODES.get(response.rcode) or rcode_text(response.rcode)
             outcome.rcode = rcode
             target, stop = _walk(response, qname, rdtype, outcome, seen, self.max_cnames)
             if stop is not None:
@@ -183,39 +200,37 @@ class DnsClient:
                 return outcome
             if not outcome.addresses:
                 _negative_ttl(response, outcome)
-            if outcome.addresses or target is None or _has_soa(response):
+            if outcome.addresses or target is None or response.soa is not None:
                 return outcome
             qname = target
         outcome.error = ErrorCode.CNAME_TOO_LONG.value
         return outcome
 
-    async def _exchange(
-        self, query: dns.message.Message, ns: Nameserver, deadline: float
-    ) -> dns.message.Message:
+    async def _exchange(self, qname: str, rdtype: int, ns: Nameserver, deadline: float) -> Answer:
         """UDP, then TCP when the answer is truncated: both legs inside one deadline.
 
         (``udp_with_fallback`` would give the TCP leg a whole new timeout.)
         """
-        timeout = min(self.query_timeout, deadline - time.monotonic())
         try:
-            return await dns.asyncquery.udp(
-                query, ns.host, timeout=timeout, port=ns.port, raise_on_truncation=True
+            return await self.transport.exchange(
+                qname, rdtype, ns.host, ns.port, timeout=self.query_timeout, deadline=deadline
             )
-        except dns.message.Truncated:
+        except ExchangeTruncated:
             remaining = deadline - time.monotonic()
+            query = dns.message.make_query(qname, dns.rdatatype.RdataType(rdtype))
+            query.flags |= dns.flags.RD
             # No time left makes the TCP leg time out at once.
-            return await dns.asyncquery.tcp(
+            response = await dns.asyncquery.tcp(
                 query, ns.host, timeout=max(0.0, min(self.query_timeout, remaining)), port=ns.port
             )
+            return Answer.from_message(response)
 
     async def _ask(
-        self, qname: str, rdtype: dns.rdatatype.RdataType, deadline: float
-    ) -> tuple[dns.message.Message | None, str, int]:
-        """Ask each resolver in turn; a SERVFAIL or timeout moves on to the next."""
-        query = dns.message.make_query(qname, rdtype)
-        query.flags |= dns.flags.RD
+        self, qname: str, rdtype: int, deadline: float
+    ) -> tuple[Answer | None, str, int]:
+        """Ask each resolver in turn; a SERVFAIL, timeout or closed port moves on to the next."""
         error = ErrorCode.DNS_TIMEOUT.value
-        last: dns.message.Message | None = None
+        last: Answer | None = None
         sent = 0
         for ns in self.nameservers:
             remaining = deadline - time.monotonic()
@@ -223,14 +238,19 @@ class DnsClient:
                 break
             sent += 1
             try:
-                response = await self._exchange(query, ns, deadline)
-            except dns.exception.Timeout:
+                response = await self._exchange(qname, rdtype, ns, deadline)
+            except (ExchangeTimeout, dns.exception.Timeout):
                 error = ErrorCode.DNS_TIMEOUT.value
+                continue
+            except (ExchangeRefused, ConnectionRefusedError):
+                # Nothing listens there (ICMP port unreachable): said at once, not
+                # after the timeout, and apart from a resolver that is silent.
+                error = ErrorCode.DNS_REFUSED.value
                 continue
             except (OSError, dns.exception.DNSException, EOFError, ValueError):
                 error = ErrorCode.DNS_ERROR.value
                 continue
-            if response.rcode() == dns.rcode.SERVFAIL:
+            if response.rcode == dns.rcode.SERVFAIL:
                 last, error = response, ErrorCode.SERVFAIL.value
                 continue
             return response, "", sent
@@ -240,9 +260,9 @@ class DnsClient:
 
 
 def _walk(
-    response: dns.message.Message,
+    response: Answer | dns.message.Message,
     qname: str,
-    rdtype: dns.rdatatype.RdataType,
+    rdtype: int,
     outcome: _Outcome,
     seen: set[str],
     max_cnames: int,
@@ -250,22 +270,18 @@ def _walk(
     """Follow the CNAMEs in one answer from ``qname``; collect the final addresses.
 
     Returns the last name reached when its data is missing (to ask again), and an
-    error code that ends the look-up (loop, chain too long).
+    error code that ends the look-up (loop, chain too long). A message parsed by
+    dnspython is read as the transport would read its bytes.
     """
-    cnames: dict[str, tuple[str, int]] = {}
-    records: dict[str, tuple[list[str], int]] = {}
-    for rrset in response.answer:
-        owner = rrset.name.to_text(omit_final_dot=True).lower()
-        if rrset.rdtype == dns.rdatatype.CNAME:
-            for rd in rrset:
-                cnames[owner] = (rd.target.to_text(omit_final_dot=True).lower(), rrset.ttl)
-                break
-        elif rrset.rdtype == rdtype:
-            records[owner] = ([rd.address for rd in rrset], rrset.ttl)
+    if isinstance(response, dns.message.Message):
+        response = Answer.from_message(response)
+    cnames = response.cnames
+    records = response.addresses
     name = qname.lower()
     while True:
-        if name in records:
-            addrs, ttl = records[name]
+        found = records.get((name, rdtype))
+        if found is not None:
+            addrs, ttl = found
             outcome.addresses.extend(addrs)
             _ttl(outcome, ttl)
             return None, None
@@ -283,17 +299,11 @@ def _walk(
         name = target
 
 
-def _has_soa(response: dns.message.Message) -> bool:
-    return any(rrset.rdtype == dns.rdatatype.SOA for rrset in response.authority)
-
-
-def _negative_ttl(response: dns.message.Message, outcome: _Outcome) -> None:
+def _negative_ttl(response: Answer, outcome: _Outcome) -> None:
     """RFC 2308: a negative answer lives for the smaller of the SOA's TTL and minimum."""
-    for rrset in response.authority:
-        if rrset.rdtype == dns.rdatatype.SOA:
-            for rd in rrset:
-                _ttl(outcome, min(rrset.ttl, rd.minimum))
-                return
+    if response.soa is not None:
+        ttl, minimum = response.soa
+        _ttl(outcome, min(ttl, minimum))
 
 
 def _ttl(outcome: _Outcome, ttl: int) -> None:
