@@ -54,6 +54,11 @@ class ReportedURL(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """The input was defanged (``hxxp``, ``[.]``...) and has been refanged."""
     scheme_assumed: bool = False
     """No scheme was given; ``http://`` was assumed."""
+    embedded_ipv4: str | None = None
+    """For an IPv6 literal that stands for an IPv4 address (``[::ffff:8.8.8.8]``,
+    ``[64:ff9b::808:808]``): that address, the one to locate. Else None."""
+    ip_embedding: str | None = None
+    """How ``embedded_ipv4`` is embedded: ``ipv4_mapped`` or ``nat64``. Else None."""
 
 
 class ErrorInfo(msgspec.Struct, frozen=True, kw_only=True, gc=False):
