@@ -181,16 +181,9 @@ SCENARIOS: Mapping[str, Scenario] = {
         purpose="RIPE 2015 shape, under co.uk",
     ),
     "aws": Scenario(name="www.aws-site.com", addresses=("3.3.3.3",), purpose="Amazon"),
-    "test_tld": Scenario(
-        name="www.hotline-lab.test",
-        addresses=("164.132.1.2",),
-        purpose="under .test: resolved like any name (RFC 6761 6.2), OVH FR",
-    ),
-    "example_tld": Scenario(
-        name="www.photo-lab.example",
-        addresses=("88.198.1.2",),
-        purpose="under .example: resolved like any name (RFC 6761 6.5), Hetzner DE",
-    ),
+    # RFC 6761 6.2 and 6.5: resolved like any other name (OVH FR, Hetzner DE)
+    "test_tld": Scenario(name="www.hotline-lab.test", addresses=("164.132.1.2",), purpose=".test"),
+    "example_tld": Scenario(name="www.shop.example", addresses=("88.198.1.2",), purpose=".example"),
     "mismatch": Scenario(
         name="www.mismatch-site.com",
         addresses=("86.54.11.1",),
@@ -340,7 +333,7 @@ HOSTED_ZONES: Mapping[str, list[_Record]] = {
     "test": [],
     "hotline-lab.test": _hosts("hotline-lab.test"),
     "example": [],
-    "photo-lab.example": _hosts("photo-lab.example"),
+    "shop.example": _hosts("shop.example"),
     "corp-site.com": _corp_records(),
     BULK_ZONE: _bulk_records(),
     CYMRU_ZONE: _cymru_records(),

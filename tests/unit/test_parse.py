@@ -381,21 +381,21 @@ def test_absolute_name_is_the_name(text: str) -> None:
     assert url.special is None
 
 
-WIDE = [
+WIDE = {
     # as pasted from Chinese, Japanese or Korean text
-    ("ｈｔｔｐ://ｅｖｉｌ．ｃｏｍ/", "http://evil.com/"),
-    ("ｈｔｔｐｓ：／／ｅｖｉｌ．ｃｏｍ", "https://evil.com/"),
-    ("ＨＴＴＰＳ：／／ｅｖｉｌ。ｃｏｍ／", "https://evil.com/"),
-    ("ｈｔｔｐ：／／ｅｖｉｌ｡ｃｏｍ。", "http://evil.com/"),  # the last full stop ends a sentence
-    ("ｈｔｔｐｓ：／／ｅｖｉｌ．ｃｏｍ：８４４３／ａ", "https://evil.com:8443/%EF%BD%81"),
-    ("http：／／evil．com／x", "http://evil.com/x"),
-    ("見て　ｈｔｔｐｓ：／／ｅｖｉｌ．ｃｏｍ／ です", "https://evil.com/"),
-    ("「ｈｔｔｐ：／／ｅｖｉｌ．ｃｏｍ」", "http://evil.com/"),
-    ("ｅｖｉｌ．ｃｏｍ／ｐ", "http://evil.com/%EF%BD%90"),
-]
+    "ｈｔｔｐ://ｅｖｉｌ．ｃｏｍ/": "http://evil.com/",
+    "ｈｔｔｐｓ：／／ｅｖｉｌ．ｃｏｍ": "https://evil.com/",
+    "ＨＴＴＰＳ：／／ｅｖｉｌ。ｃｏｍ／": "https://evil.com/",
+    "ｈｔｔｐ：／／ｅｖｉｌ｡ｃｏｍ。": "http://evil.com/",  # the last full stop ends a sentence
+    "ｈｔｔｐｓ：／／ｅｖｉｌ．ｃｏｍ：８４４３／ａ": "https://evil.com:8443/%EF%BD%81",
+    "http：／／evil．com／x": "http://evil.com/x",
+    "見て　ｈｔｔｐｓ：／／ｅｖｉｌ．ｃｏｍ／ です": "https://evil.com/",
+    "「ｈｔｔｐ：／／ｅｖｉｌ．ｃｏｍ」": "http://evil.com/",
+    "ｅｖｉｌ．ｃｏｍ／ｐ": "http://evil.com/%EF%BD%90",
+}
 
 
-@pytest.mark.parametrize(("text", "normalized"), WIDE, ids=[t for t, _ in WIDE])
+@pytest.mark.parametrize(("text", "normalized"), WIDE.items(), ids=list(WIDE))
 def test_full_width_scheme_and_separators_are_folded(text: str, normalized: str) -> None:
     """The scheme, separators and host are folded as an address bar would (NFKC's forms);
     the path keeps its characters."""
