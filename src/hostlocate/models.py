@@ -29,9 +29,10 @@ class ReportedURL(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     scheme: str
     """Scheme without the colon: http, https, ftp, ws or wss."""
     host: str
-    """ASCII host: A-labels for names, dotted quad for IPv4, bracketless compressed IPv6."""
+    """ASCII host: A-labels for names (an absolute name's final dot dropped), dotted quad
+    for IPv4, bracketless compressed IPv6. The name DNS and RDAP are asked about."""
     host_unicode: str
-    """The host with A-labels decoded to Unicode, for display."""
+    """The host for display: each A-label IDNA accepts in Unicode, others as they are."""
     port: int
     """The explicit port, or the scheme's default."""
     registered_domain: str | None
