@@ -534,8 +534,11 @@ _HREF_ONLY = ("href",)
 _ada_parse_url = ada_url.parse_url
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def _whatwg(url: str) -> tuple[str, int, str, int] | None:
     """ada's parse of *url*: (href, scheme length, hostname, port), or None.
+
+    Memoised: reports repeat whole URLs, not only hosts.
 
     Asks ada's public API for the serialisation only (the other components
     cost as much again each) and reads host and port from it: a special
@@ -803,8 +806,9 @@ def _bidi_ok(labels: list[str]) -> bool:
 
 
 def clear_caches() -> None:
-    """Forget memoised per-host facts (for benchmarks and tests)."""
+    """Forget memoised per-host facts and URL parses (for benchmarks and tests)."""
     _host_facts.cache_clear()
+    _whatwg.cache_clear()
     ipclass.classify_ip.cache_clear()
     ipclass.classify_host.cache_clear()
     psl.default().clear_cache()
