@@ -78,6 +78,9 @@ class Evidence(NamedTuple):
     redirector: Platform | None = None
     registrar: RegistrarInfo | None = None
     rdap_enabled: bool = True
+    embedded: tuple[str, str | None] | None = None
+    """An IPv6 literal that carries the IPv4 address located, and how (``ipv4_mapped``,
+    ``nat64``)."""
 
 
 class Decision(NamedTuple):
@@ -249,6 +252,13 @@ def _judge(
     if not public and not ev.origin:
         return NOT_ROUTABLE, None, Jurisdiction(flags=tuple(flags), reasons=tuple(reasons)), None
 
+    if ev.embedded is not None:
+        literal, how = ev.embedded
+        flags.append("embedded_ipv4")
+        reasons.append(
+            f"the IPv6 literal {literal} carries the IPv4 address "
+            f"{_list(a.ip for a in ev.addresses)} ({how or 'embedded'}): that address is placed"
+        )
     checked = public + [a for a in ev.origin if a.public]
     failed = [a for a in checked if a.rdap_error]
     if ev.rdap_enabled and failed:

@@ -35,8 +35,12 @@ reserved       everything else IANA marks not globally reachable: ``0/8``,
 
 Name classes for :func:`classify_host`: ``onion`` (RFC 7686), ``i2p``,
 ``localhost`` (``localhost`` and ``*.localhost``, RFC 6761) and
-``reserved_name`` (``.test``, ``.example``, ``.invalid``, ``.local``,
-``.alt``, ``.internal``, ``home.arpa``, ``example.com/.net/.org``).
+``reserved_name`` (``.invalid``, ``.local``, ``.alt``, ``.internal``,
+``home.arpa``). Names under ``.test`` and ``.example`` (and ``example.com``,
+``.net``, ``.org``) are ordinary: RFC 6761 sections 6.2 and 6.5 say resolution
+libraries should not treat them as special but send their queries to the
+configured resolvers, which may well answer them (a test network, IANA's
+example sites).
 """
 
 from __future__ import annotations
@@ -192,8 +196,8 @@ def classify_ip(ip: str) -> str | None:
     return _V4_CLASSES[bisect_right(_V4_STARTS, value) - 1]
 
 
-_RESERVED_TLDS = frozenset({"test", "example", "invalid", "local", "alt", "internal"})
-_RESERVED_DOMAINS = ("example.com", "example.net", "example.org", "home.arpa")
+_RESERVED_TLDS = frozenset({"invalid", "local", "alt", "internal"})
+_RESERVED_DOMAINS = ("home.arpa",)
 
 
 @lru_cache(maxsize=65536)

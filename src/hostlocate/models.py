@@ -51,9 +51,10 @@ class ReportedURL(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     scheme: str
     """Scheme without the colon: http, https, ftp, ws or wss."""
     host: str
-    """ASCII host: A-labels for names, dotted quad for IPv4, bracketless compressed IPv6."""
+    """ASCII host: A-labels for names (an absolute name's final dot dropped), dotted quad
+    for IPv4, bracketless compressed IPv6. The name DNS and RDAP are asked about."""
     host_unicode: str
-    """The host with A-labels decoded to Unicode, for display."""
+    """The host for display: each A-label IDNA accepts in Unicode, others as they are."""
     port: int
     """The explicit port, or the scheme's default."""
     registered_domain: str | None
@@ -76,6 +77,11 @@ class ReportedURL(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """The input was defanged (``hxxp``, ``[.]``...) and has been refanged."""
     scheme_assumed: bool = False
     """No scheme was given; ``http://`` was assumed."""
+    embedded_ipv4: str | None = None
+    """For an IPv6 literal that stands for an IPv4 address (``[::ffff:8.8.8.8]``,
+    ``[64:ff9b::808:808]``): that address, the one to locate. Else None."""
+    ip_embedding: str | None = None
+    """How ``embedded_ipv4`` is embedded: ``ipv4_mapped`` or ``nat64``. Else None."""
 
 
 class Report(msgspec.Struct, frozen=True, gc=False):

@@ -24,8 +24,6 @@ from urllib.parse import unquote
 
 import ada_url
 import msgspec
-from ada_url._ada_wrapper import ffi as _ffi
-from ada_url._ada_wrapper import lib as _ada
 
 from hostlocate import ipclass, psl
 from hostlocate.errors import ErrorCode, InvalidURLError
@@ -124,6 +122,19 @@ _PLAIN_HOST_PART = (
     r"(?:[\w\-]+(?:\.[\w\-]+)+|[0-9]+|0[xX][0-9A-Fa-f]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?"
 )
 _PLAIN = re.compile(r"((?i:https?|ftp|wss?)://)?" + _PLAIN_HOST_PART + _PLAIN_PATH)
+
+# Text pasted from CJK prose: full-width forms of ASCII (U+FF01-FF5E, what NFKC
+# folds them to) and the ideographic space and full stops. Folded up to the end
+# of the host, where a browser's address bar would, when the scheme or its
+# separator is written with them (or there is no scheme).
+_WIDE_TO_ASCII = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {
+    0x3000: 0x20,
+    0x3002: 0x2E,
+    0xFF61: 0x2E,
+}
+_WIDE = re.compile("[\u3000\u3002\uff01-\uff5e\uff61]")
+_FOLDED_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://")
+_FOLDED_AUTHORITY_END = re.compile(r"[/?#\\\s]")
 
 _FORBIDDEN_HOST = frozenset("\x00\t\n\r #/:<>?@[\\]^|%\x7f") | frozenset(map(chr, range(0x20)))
 _NUMERIC_LABEL = re.compile(r"\d+|0[xX][0-9A-Fa-f]*")
@@ -244,6 +255,31 @@ def _comma_repl(match: re.Match[str]) -> str:
 # --- tidying -----------------------------------------------------------------------
 
 
+def _fold_wide(text: str) -> str:
+    """*text* with full-width scheme, separators and host folded to ASCII (NFKC's forms).
+
+    ``ｈｔｔｐ：／／ｅｖｉｌ．ｃｏｍ／`` is ``http://evil.com/`` to a browser's address
+    bar; to the URL parser its host would be ``http``. Only the part up to the end
+    of the host (and the character that ends it) is folded: the path keeps its
+    characters. A text that starts with an ASCII ``scheme://`` is left to the URL
+    Standard, which maps a full-width host itself (UTS #46).
+    """
+    if text.isascii() or _WIDE.search(text) is None:
+        return text
+    folded = text.translate(_WIDE_TO_ASCII)
+    start = 0
+    scheme = _FOLDED_SCHEME.search(folded)
+    if scheme is not None and _AUTHORITY_END.search(folded, 0, scheme.start()) is None:
+        start = scheme.end()
+        if text[:start].isascii() and scheme.start() == 0:
+            return text
+    end_match = _FOLDED_AUTHORITY_END.search(folded, start)
+    end = len(folded) if end_match is None else end_match.start() + 1
+    if folded[:end] == text[:end]:
+        return text
+    return folded[:end] + text[end:]
+
+
 def _strip_ends(text: str) -> str:
     return text.strip().strip(_C0_AND_SPACE).strip()
 
@@ -341,6 +377,8 @@ def _prepare(text: str, *, checked: bool = False) -> tuple[str, bool, bool, bool
     text = _strip_ends(text)
     if "\t" in text or "\n" in text or "\r" in text:  # as the URL parser does
         text = text.replace("\t", "").replace("\n", "").replace("\r", "")
+    if not text.isascii():
+        text = _fold_wide(text)
     if not text:
         raise InvalidURLError("the input is empty", code=ErrorCode.EMPTY_INPUT)
     plain = None if checked and text == given else _plain(text)
@@ -407,15 +445,71 @@ class _HostFacts(NamedTuple):
     host_unicode: str
     suffixes: psl.SuffixMatch
     special: str | None
+    embedded_ipv4: str | None = None
+    ip_embedding: str | None = None
 
 
 _NO_SUFFIX = psl.SuffixMatch(None, None, None, None)
+
+IPV4_MAPPED = "ipv4_mapped"
+"""``ip_embedding`` of ``::ffff:a.b.c.d`` (RFC 4291 section 2.5.5.2)."""
+NAT64 = "nat64"
+"""``ip_embedding`` of ``64:ff9b::a.b.c.d`` and ``64:ff9b:1::/48`` (RFC 6052, RFC 8215)."""
+
+_MAPPED_HIGH = 0xFFFF  # the 96 bits above a mapped address
+_NAT64_WELL_KNOWN = 0x64FF9B << 64  # the 96 bits of 64:ff9b::/96
+_NAT64_LOCAL_USE = 0x64FF9B0001  # the 48 bits of 64:ff9b:1::/48
+
+
+def _embedded(host: str) -> tuple[str, str] | None:
+    """The IPv4 address an IPv6 literal stands for, and how it is embedded.
+
+    A mapped address reaches the IPv4 host itself; a NAT64 address reaches it
+    through a translator. Either way the content is on the IPv4 host. Inside
+    the local-use /48 the address is read from the last 32 bits, as in a /96
+    sub-prefix (the form RFC 8215 expects most networks to use).
+    """
+    value = int(ipaddress.IPv6Address(host))
+    high = value >> 32
+    if high == _MAPPED_HIGH:
+        kind = IPV4_MAPPED
+    elif high == _NAT64_WELL_KNOWN or value >> 80 == _NAT64_LOCAL_USE:
+        kind = NAT64
+    else:
+        return None
+    return str(ipaddress.IPv4Address(value & 0xFFFFFFFF)), kind
+
+
+def _display(host: str) -> str:
+    """*host* for people: each A-label that IDNA accepts shown in Unicode, others kept.
+
+    The ``idna`` package checks a label against IDNA 2008 (after the UTS #46
+    mapping) and the Unicode form must encode back to the same A-label; a label
+    that fails (a symbol, a bad A-label) is shown as the A-label it is, so what
+    is shown never names another host than the one looked up.
+    """
+    import idna  # only for hosts with A-labels: its tables cost ~10 ms to import
+
+    labels = host.split(".")
+    for index, label in enumerate(labels):
+        if label.startswith("xn--"):
+            try:
+                unicode_label = idna.decode(label, uts46=True)
+                if idna.encode(unicode_label, uts46=True) == label.encode("ascii"):
+                    labels[index] = unicode_label
+            except (idna.IDNAError, UnicodeError, ValueError):
+                pass
+    return ".".join(labels)
 
 
 @lru_cache(maxsize=_CACHE_SIZE)
 def _host_facts(host: str, version: int, psl_list: psl.PublicSuffixes | None) -> _HostFacts:
     """Per-host work, memoised: batches repeat hosts."""
     if version:
+        embedded = _embedded(host) if version == 6 else None
+        if embedded is not None:
+            special = ipclass.classify_ip(embedded[0])
+            return _HostFacts(host, _NO_SUFFIX, special, embedded[0], embedded[1])
         return _HostFacts(host, _NO_SUFFIX, ipclass.classify_ip(host))
     unicode_host = host
     if "xn--" in host:
@@ -423,6 +517,7 @@ def _host_facts(host: str, version: int, psl_list: psl.PublicSuffixes | None) ->
     suffixes = psl.match(unicode_host) if psl_list is None else psl_list.match(unicode_host)
     if unicode_host != host:
         suffixes = psl.SuffixMatch(*(_same_labels(host, part) for part in suffixes))
+        unicode_host = _display(host)
     return _HostFacts(unicode_host, suffixes, ipclass.classify_host(host))
 
 
@@ -434,48 +529,44 @@ def _same_labels(host: str, part: str | None) -> str | None:
     return ".".join(labels[-(part.count(".") + 1) :])
 
 
-_NO_PORT = 0xFFFFFFFF
-_ada_parse = _ada.ada_parse
-_ada_is_valid = _ada.ada_is_valid
-_ada_get_href = _ada.ada_get_href
-_ada_get_components = _ada.ada_get_components
-_ada_free = _ada.ada_free
-_unpack = _ffi.unpack
+_NO_PORT = -1
+_HREF_ONLY = ("href",)
+_ada_parse_url = ada_url.parse_url
 
 
+@lru_cache(maxsize=_CACHE_SIZE)
 def _whatwg(url: str) -> tuple[str, int, str, int] | None:
     """ada's parse of *url*: (href, scheme length, hostname, port), or None.
 
-    Talks to ada's C API through the package's cffi handle: one parse, one
-    serialisation and the component offsets, about half the cost of
-    ``ada_url.parse_url`` (see the perf notes).
+    Memoised: reports repeat whole URLs, not only hosts.
+
+    Asks ada's public API for the serialisation only (the other components
+    cost as much again each) and reads host and port from it: a special
+    scheme's serialisation is always ``scheme://[userinfo@]host[:port]/...``,
+    with ``@`` in the userinfo and ``/`` anywhere before the path
+    percent-encoded.
     """
     try:
-        data = url.encode()
-    except UnicodeEncodeError:  # lone surrogates: replaced, as a browser's USVString does
-        data = _SURROGATE.sub("\ufffd", url).encode()
-    handle = _ada_parse(data, len(data))
-    try:
-        if not _ada_is_valid(handle):
+        href: str = _ada_parse_url(url, _HREF_ONLY)["href"]
+    except ValueError:  # not a URL, or lone surrogates (``str.encode`` refuses them)
+        if _SURROGATE.search(url) is None:
             return None
-        raw = _ada_get_href(handle)
-        length = raw.length
-        href: str = _unpack(raw.data, length).decode()
-        parts = _ada_get_components(handle)
-        if len(href) != length:  # never seen: serialisations are ASCII
-            hostname: str = _ada_hostname(handle)
-        else:
-            hostname = href[parts.host_start : parts.host_end]
-            if hostname[:1] == "@":
-                hostname = hostname[1:]
-        return href, parts.protocol_end - 1, hostname, parts.port
-    finally:
-        _ada_free(handle)
-
-
-def _ada_hostname(handle: object) -> str:
-    raw = _ada.ada_get_hostname(handle)
-    return str(_ffi.unpack(raw.data, raw.length).decode())
+        try:  # replaced, as a browser's USVString conversion does
+            href = _ada_parse_url(_SURROGATE.sub("\ufffd", url), _HREF_ONLY)["href"]
+        except ValueError:
+            return None
+    scheme_end = href.index(":")
+    start = scheme_end + 3
+    if href[scheme_end + 1 : start] != "//":
+        return href, scheme_end, "", _NO_PORT  # not a special scheme: refused by the caller
+    end = href.find("/", start)
+    hostport = href[start : len(href) if end < 0 else end].rpartition("@")[2]
+    if hostport[:1] == "[":
+        close = hostport.index("]") + 1
+        host, port = hostport[:close], hostport[close + 1 :]
+    else:
+        host, _, port = hostport.partition(":")
+    return href, scheme_end, host, int(port) if port else _NO_PORT
 
 
 def _parse_once(
@@ -510,6 +601,11 @@ def _build(
         host, version = host[1:-1], 6
     elif host[-1].isdigit() and host.count(".") == 3 and host.replace(".", "").isdigit():
         version = 4  # ada serialises IPv4 as a dotted quad; no valid domain looks so
+    elif host[-1] == "." and len(host) > 1:
+        # ``photo-galerie.fr.``: the absolute form of the same DNS name. The
+        # normalised URL keeps the dot (as WHATWG does); look-ups and the PSL
+        # take the name.
+        host = host[:-1]
     facts = _host_facts(host, version, psl_list)
     suffixes = facts.suffixes
     return ReportedURL(
@@ -528,6 +624,8 @@ def _build(
         special=facts.special,
         defanged=defanged,
         scheme_assumed=assumed,
+        embedded_ipv4=facts.embedded_ipv4,
+        ip_embedding=facts.ip_embedding,
     )
 
 
@@ -541,7 +639,7 @@ def parse_reported_url(text: str, *, suffixes: psl.PublicSuffixes | None = None)
     snapshot); by default the bundled one.
     """
     if not isinstance(text, str):
-        raise TypeError(f"expected str, not {type(text).__name__}")
+        raise TypeError(f"reported URL must be str, not {type(text).__name__}")
     plain = _plain(text) if text and len(text) <= MAX_INPUT_CHARS else None
     if plain is not None:
         first = _build(text, plain[0], plain[1], False, suffixes)
@@ -708,8 +806,9 @@ def _bidi_ok(labels: list[str]) -> bool:
 
 
 def clear_caches() -> None:
-    """Forget memoised per-host facts (for benchmarks and tests)."""
+    """Forget memoised per-host facts and URL parses (for benchmarks and tests)."""
     _host_facts.cache_clear()
+    _whatwg.cache_clear()
     ipclass.classify_ip.cache_clear()
     ipclass.classify_host.cache_clear()
     psl.default().clear_cache()

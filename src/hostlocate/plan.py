@@ -133,7 +133,8 @@ class Plan:
         """
         dns_result: DNSResult | None = None
         if url.is_ip:
-            ips: tuple[str, ...] = (url.host,)
+            # An IPv4 address carried in an IPv6 literal (mapped, NAT64) is the one to place.
+            ips: tuple[str, ...] = (url.embedded_ipv4 or url.host,)
         else:
             v4, v6 = yield (ResolveName(url.host, "A"), ResolveName(url.host, "AAAA"))
             dns_result = combine_dns(
@@ -167,6 +168,7 @@ class Plan:
             redirector=self._redirector_for(url),
             registrar=registrar,
             rdap_enabled=self._rdap,
+            embedded=(url.host, url.ip_embedding) if url.embedded_ipv4 else None,
         )
         decision = decide.decide_host(evidence, self._hotlines_for)
         return Outcome(dns_result, decision)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import ada_url
 import pytest
 
 from hostlocate.errors import InvalidURLError
@@ -18,11 +19,21 @@ from . import corpus, report
 
 
 def _host_of(text: str) -> str | None:
+    """The WHATWG host of the pipeline's URL, as its normalised form carries it.
+
+    ``url.host`` is the name looked up: the same, without the final dot of an
+    absolute name (``example.com.``), which the normalised URL keeps.
+    """
     try:
         url = parse_reported_url(text)
     except InvalidURLError:
         return None
-    return f"[{url.host}]" if url.ip_version == 6 else url.host
+    whatwg: str = ada_url.parse_url(url.normalized, ("hostname",))["hostname"]
+    looked_up = f"[{url.host}]" if url.ip_version == 6 else url.host
+    name = whatwg[:-1] if whatwg.endswith(".") and len(whatwg) > 1 else whatwg
+    if looked_up != name:
+        return f"host {looked_up!r} is not the name of {whatwg!r}"
+    return whatwg
 
 
 @pytest.mark.parametrize("name", ["whatwg-hosts-dev.json", "whatwg-toascii-dev.json"])

@@ -152,3 +152,17 @@ def test_every_verdict_has_reasons_and_hotlines_have_ids(loc: Locator, dns_lab: 
         assert v.jurisdiction.reasons, v.to_json()
         assert all(h.id and h.role for h in v.routing.hotlines)
     assert loc.locate("").jurisdiction.reasons
+
+
+@pytest.mark.parametrize(
+    ("literal", "how"),
+    [("http://[::ffff:8.8.8.8]/", "ipv4_mapped"), ("http://[64:ff9b::808:808]/", "nat64")],
+)
+def test_an_ipv4_address_inside_an_ipv6_literal_is_located(
+    loc: Locator, literal: str, how: str
+) -> None:
+    v = loc.locate(literal)
+    assert v.status == "located" and [a.ip for a in v.addresses] == ["8.8.8.8"], v.to_json()
+    assert v.jurisdiction.country is not None
+    assert "embedded_ipv4" in v.jurisdiction.flags
+    assert any(how in r for r in v.jurisdiction.reasons)

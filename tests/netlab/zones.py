@@ -181,6 +181,9 @@ SCENARIOS: Mapping[str, Scenario] = {
         purpose="RIPE 2015 shape, under co.uk",
     ),
     "aws": Scenario(name="www.aws-site.com", addresses=("3.3.3.3",), purpose="Amazon"),
+    # RFC 6761 6.2 and 6.5: resolved like any other name (OVH FR, Hetzner DE)
+    "test_tld": Scenario(name="www.hotline-lab.test", addresses=("164.132.1.2",), purpose=".test"),
+    "example_tld": Scenario(name="www.shop.example", addresses=("88.198.1.2",), purpose=".example"),
     "mismatch": Scenario(
         name="www.mismatch-site.com",
         addresses=("86.54.11.1",),
@@ -358,6 +361,10 @@ HOSTED_ZONES: Mapping[str, list[_Record]] = {
     "bit.ly": [("@", "A", "67.199.248.10"), ("@", "A", "67.199.248.11")],
     "ng-site.com": _hosts("ng-site.com"),
     "jp-site.com": _hosts("jp-site.com"),
+    "test": [],
+    "hotline-lab.test": _hosts("hotline-lab.test"),
+    "example": [],
+    "shop.example": _hosts("shop.example"),
     "corp-site.com": _corp_records(),
     BULK_ZONE: _bulk_records(),
     CYMRU_ZONE: _cymru_records(),

@@ -104,12 +104,14 @@ def test_agrees_with_ipaddress_outside_documented_differences() -> None:
 
 
 NAMES = [
-    ("example.net", "reserved_name"),
-    ("www.example.com", "reserved_name"),
-    ("EXAMPLE.ORG.", "reserved_name"),
+    # RFC 6761 sections 6.2 and 6.5: test and example names are resolved as any other
+    ("example.net", None),
+    ("www.example.com", None),
+    ("EXAMPLE.ORG.", None),
     ("notexample.com", None),
-    ("foo.test", "reserved_name"),
-    ("a.b.example", "reserved_name"),
+    ("foo.test", None),
+    ("a.b.example", None),
+    ("test", None),
     ("printer.local", "reserved_name"),
     ("x.invalid", "reserved_name"),
     ("router.home.arpa", "reserved_name"),
@@ -120,7 +122,7 @@ NAMES = [
     ("duckduckgogg42xjoc72x3sjasowoarfbgcmvfimaftt6twagswzczad.onion", "onion"),
     ("www.abc.onion.", "onion"),
     ("site.i2p", "i2p"),
-    ("onion.example.com", "reserved_name"),
+    ("onion.example.com", None),
     ("github.io", None),
     ("evil.github.io", None),
     ("xn--bcher-kva.de", None),

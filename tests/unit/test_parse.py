@@ -182,9 +182,13 @@ def test_error_codes(text: str, code: ErrorCode) -> None:
     assert isinstance(caught.value, ValueError)
 
 
-def test_non_text_is_a_type_error() -> None:
-    with pytest.raises(TypeError):
-        parse_reported_url(b"http://example.net/")  # type: ignore[arg-type]
+@pytest.mark.parametrize(
+    ("value", "kind"), [(None, "NoneType"), (123, "int"), (b"http://example.net/", "bytes")]
+)
+def test_non_text_is_a_type_error(value: object, kind: str) -> None:
+    """Not an ``InvalidURLError``: passing bytes or None is the caller's bug, said clearly."""
+    with pytest.raises(TypeError, match=f"^reported URL must be str, not {kind}$"):
+        parse_reported_url(value)  # type: ignore[arg-type]
 
 
 def test_lone_surrogates_become_replacement_characters() -> None:
@@ -199,14 +203,16 @@ HOSTS = [
     ("http://0300.0250.0.1/", "192.168.0.1", "192.168.0.1", True, 4, "private"),
     ("http://8.8.8.8/", "8.8.8.8", "8.8.8.8", True, 4, None),
     ("http://[::1]/", "::1", "::1", True, 6, "loopback"),
-    ("http://[0:0::FFFF:127.0.0.1]/", "::ffff:7f00:1", "::ffff:7f00:1", True, 6, "ipv4_mapped"),
+    # an IPv4-mapped literal keeps its form; its class is the embedded address's
+    ("http://[0:0::FFFF:127.0.0.1]/", "::ffff:7f00:1", "::ffff:7f00:1", True, 6, "loopback"),
     ("2001:db8::1", "2001:db8::1", "2001:db8::1", True, 6, "documentation"),
     ("[2606:4700::1]:443/x", "2606:4700::1", "2606:4700::1", True, 6, None),
     ("http://BÜCHER.de/", "xn--bcher-kva.de", "bücher.de", False, None, None),
     ("http://xn--bcher-kva.de/", "xn--bcher-kva.de", "bücher.de", False, None, None),
     ("http://Ｇｏ.com/", "go.com", "go.com", False, None, None),
-    ("http://%65xample.net/", "example.net", "example.net", False, None, "reserved_name"),
-    ("http://example.net./", "example.net.", "example.net.", False, None, "reserved_name"),
+    ("http://%65xample.net/", "example.net", "example.net", False, None, None),
+    ("http://example.net./", "example.net", "example.net", False, None, None),
+    ("http://x.invalid/", "x.invalid", "x.invalid", False, None, "reserved_name"),
     ("abc.onion/x", "abc.onion", "abc.onion", False, None, "onion"),
     ("http://site.i2p/", "site.i2p", "site.i2p", False, None, "i2p"),
     ("http://localhost:8080/", "localhost", "localhost", False, None, "localhost"),
@@ -358,3 +364,115 @@ def test_trailing_controls_do_not_hide_trailing_punctuation() -> None:
     for text in ("https://example.com/test.php.\x00\x00", "https://example.com/a.\x01"):
         url = parse_reported_url(text)
         assert parse_reported_url(url.normalized).normalized == url.normalized
+
+
+# -- absolute names, full-width text, IPv4 inside IPv6, Unicode display -------------------
+
+
+@pytest.mark.parametrize(
+    "text", ["http://photo-galerie.fr./", "photo-galerie.fr./x", "HTTP://Photo-Galerie.FR.:80/"]
+)
+def test_absolute_name_is_the_name(text: str) -> None:
+    """A trailing dot (as browsers accept) names the same host: looked up without it."""
+    url = parse_reported_url(text)
+    assert url.host == url.host_unicode == "photo-galerie.fr"
+    assert url.normalized.startswith("http://photo-galerie.fr./")  # WHATWG keeps it
+    assert (url.registered_domain, url.public_suffix) == ("photo-galerie.fr", "fr")
+    assert url.special is None
+
+
+WIDE = {
+    # as pasted from Chinese, Japanese or Korean text
+    "ｈｔｔｐ://ｅｖｉｌ．ｃｏｍ/": "http://evil.com/",
+    "ｈｔｔｐｓ：／／ｅｖｉｌ．ｃｏｍ": "https://evil.com/",
+    "ＨＴＴＰＳ：／／ｅｖｉｌ。ｃｏｍ／": "https://evil.com/",
+    "ｈｔｔｐ：／／ｅｖｉｌ｡ｃｏｍ。": "http://evil.com/",  # the last full stop ends a sentence
+    "ｈｔｔｐｓ：／／ｅｖｉｌ．ｃｏｍ：８４４３／ａ": "https://evil.com:8443/%EF%BD%81",
+    "http：／／evil．com／x": "http://evil.com/x",
+    "見て　ｈｔｔｐｓ：／／ｅｖｉｌ．ｃｏｍ／ です": "https://evil.com/",
+    "「ｈｔｔｐ：／／ｅｖｉｌ．ｃｏｍ」": "http://evil.com/",
+    "ｅｖｉｌ．ｃｏｍ／ｐ": "http://evil.com/%EF%BD%90",
+}
+
+
+@pytest.mark.parametrize(("text", "normalized"), WIDE.items(), ids=list(WIDE))
+def test_full_width_scheme_and_separators_are_folded(text: str, normalized: str) -> None:
+    """The scheme, separators and host are folded as an address bar would (NFKC's forms);
+    the path keeps its characters."""
+    url = parse_reported_url(text)
+    assert (url.host, url.normalized) == ("evil.com", normalized)
+    assert parse_reported_url(url.normalized).normalized == url.normalized
+
+
+def test_full_width_host_after_an_ascii_scheme_stays_whatwg() -> None:
+    """After an ASCII ``scheme://`` the URL Standard decides (UTS #46 maps the host)."""
+    assert parse_reported_url("http://ｅｖｉｌ．ｃｏｍ/").host == "evil.com"
+    with pytest.raises(InvalidURLError):
+        parse_reported_url("http://ｅｖｉｌ．ｃｏｍ／ｐ")  # ``／`` maps into the host: refused
+
+
+EMBEDDED = [
+    # literal, host as serialised, embedded IPv4, embedding, special (of the IPv4 address)
+    ("http://[::ffff:8.8.8.8]/", "::ffff:808:808", "8.8.8.8", "ipv4_mapped", None),
+    ("[::FFFF:7f00:1]", "::ffff:7f00:1", "127.0.0.1", "ipv4_mapped", "loopback"),
+    ("http://[64:ff9b::808:808]/", "64:ff9b::808:808", "8.8.8.8", "nat64", None),
+    ("http://[64:ff9b::8.8.4.4]:8080/", "64:ff9b::808:404", "8.8.4.4", "nat64", None),
+    ("http://[64:ff9b:1::c0a8:1]/", "64:ff9b:1::c0a8:1", "192.168.0.1", "nat64", "private"),
+    ("http://[64:ff9b:1:2::5db8:d822]/", "64:ff9b:1:2::5db8:d822", "93.184.216.34", "nat64", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "host", "ipv4", "embedding", "special"), EMBEDDED, ids=[e[0] for e in EMBEDDED]
+)
+def test_ipv4_inside_ipv6_is_named(
+    text: str, host: str, ipv4: str, embedding: str, special: str | None
+) -> None:
+    """The literal stays as reported; the address to locate and how it is embedded are given."""
+    url = parse_reported_url(text)
+    assert (url.host, url.is_ip, url.ip_version) == (host, True, 6)
+    assert (url.embedded_ipv4, url.ip_embedding, url.special) == (ipv4, embedding, special)
+
+
+@pytest.mark.parametrize(
+    "text", ["http://[2606:4700::1]/", "http://[64:ff9b:2::808:808]/", "http://8.8.8.8/", "a.com"]
+)
+def test_other_hosts_embed_nothing(text: str) -> None:
+    url = parse_reported_url(text)
+    assert (url.embedded_ipv4, url.ip_embedding) == (None, None)
+
+
+DISPLAY = [
+    ("http://xn--bcher-kva.de/", "bücher.de"),
+    ("http://xn--b1amyej.xn--p1ai/", "вирус.рф"),
+    ("http://xn--ls8h.la/", "xn--ls8h.la"),  # an emoji: not valid IDNA 2008, shown as is
+    ("http://xn--ls8h.xn--bcher-kva.de/", "xn--ls8h.bücher.de"),
+    ("http://xn--mnchen-3ya.xn--bcher-kva.de./", "münchen.bücher.de"),
+]
+
+
+@pytest.mark.parametrize(("text", "shown"), DISPLAY, ids=[d[0] for d in DISPLAY])
+def test_host_unicode_where_idna_allows(text: str, shown: str) -> None:
+    assert parse_reported_url(text).host_unicode == shown
+
+
+def test_no_private_module_of_a_dependency_is_imported() -> None:
+    """``from ada_url._ada_wrapper import ...`` and the like break on any release."""
+    import ast
+    from pathlib import Path
+
+    import hostlocate
+
+    private = []
+    for path in Path(hostlocate.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            for name in names:
+                parts = name.split(".")
+                if parts[0] != "hostlocate" and any(p.startswith("_") for p in parts[1:]):
+                    private.append(f"{path.name}: {name}")
+    assert not private
