@@ -62,10 +62,19 @@ def write_lines(path: Path, lines: Sequence[str]) -> None:
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    data = path.read_bytes()
+def verdict_lines(data: bytes) -> list[dict[str, Any]]:
+    """The verdicts of JSON lines output: the header record, first and only once, left out."""
     assert data == b"" or data.endswith(b"\n")
-    return [json.loads(line) for line in data.splitlines()]
+    lines = [json.loads(line) for line in data.splitlines()]
+    if lines:
+        assert lines[0]["schema"] == "hostlocate.batch/1"
+        assert lines[0]["sources"]
+    assert all(line["schema"] == "hostlocate.verdict/1" for line in lines[1:])
+    return lines[1:]
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return verdict_lines(path.read_bytes())
 
 
 def assert_one_verdict_per_input(records: list[dict[str, Any]], inputs: Sequence[str]) -> None:
@@ -324,7 +333,7 @@ def test_stdin_to_stdout_in_a_subprocess(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0, done.stderr.decode()
-    records = [json.loads(line) for line in done.stdout.splitlines()]
+    records = verdict_lines(done.stdout)
     assert_one_verdict_per_input(records, inputs)
     assert [r["status"] for r in records] == [EXPECTED[i] for i in inputs]
     assert b"records in" in done.stderr
