@@ -243,7 +243,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write(f"\n{prefix}: interrupted\n")
         return ExitStatus.INTERRUPTED
     except BrokenPipeError:
-        return _pipe_closed()
+        return _stdout_gone(ExitStatus.PIPE_CLOSED)
+    except OSError as exc:  # a write to stdout failed: a full disk, an I/O error
+        sys.stderr.write(f"{prefix}: {exc.strerror or exc}\n")
+        return _stdout_gone(ExitStatus.FAILURE)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -264,15 +267,15 @@ def _dispatch(args: argparse.Namespace) -> int:
     return _locate_command(args, out)
 
 
-def _pipe_closed() -> int:
-    """The reader went away: no traceback, and no second error when Python flushes stdout."""
+def _stdout_gone(status: ExitStatus) -> int:
+    """Stdout cannot be written: no second error when Python flushes it at exit."""
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         os.close(devnull)
     except (OSError, ValueError, AttributeError):  # stdout is not a file (tests)
         pass
-    return ExitStatus.PIPE_CLOSED
+    return status
 
 
 def _inputs(args: Sequence[str], stdin: TextIO) -> Iterator[str]:
@@ -375,7 +378,9 @@ def _batch_command(args: argparse.Namespace) -> int:
     )
     outcome = run_batch(opts, functools.partial(make_locator, args))
     if outcome is Outcome.OUTPUT_CLOSED:
-        return _pipe_closed()
+        return _stdout_gone(ExitStatus.PIPE_CLOSED)
+    if outcome is Outcome.FAILED and opts.output == "-":
+        return _stdout_gone(ExitStatus.FAILURE)  # what stdout still holds cannot be written
     return {
         Outcome.COMPLETE: ExitStatus.OK,
         Outcome.FAILED: ExitStatus.FAILURE,

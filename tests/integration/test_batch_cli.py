@@ -362,7 +362,7 @@ def test_killed_while_reading_a_slow_pipe_then_resumed(tmp_path: Path) -> None:
         for line in inputs[:50]:
             proc.stdin.write(line.encode() + b"\n")
             proc.stdin.flush()
-        wait_for(lambda: complete_lines(out) >= 30, "30 verdicts")
+        wait_for(lambda: complete_lines(out) >= 31, "the header and 30 verdicts")
         assert proc.poll() is None  # still waiting for input: killed midway
     finally:
         proc.send_signal(signal.SIGKILL)
@@ -454,6 +454,105 @@ def test_killed_at_an_arbitrary_moment_of_a_large_file_then_resumed(tmp_path: Pa
     assert_one_verdict_per_input(records, inputs)
     statuses = {r["input"]: r["status"] for r in records if r["input"] in EXPECTED}
     assert statuses == {k: EXPECTED[k] for k in statuses}
+
+
+def test_a_second_run_on_the_same_output_refuses_at_once(tmp_path: Path) -> None:
+    inputs = mixed_inputs(60)
+    out = tmp_path / "out.jsonl"
+    first = subprocess.Popen(
+        command("-", "-o", str(out), "--concurrency", "1", *QUIET),
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env(tmp_path),
+        cwd=tmp_path,
+    )
+    assert first.stdin is not None
+    try:
+        first.stdin.write("".join(f"{u}\n" for u in inputs[:30]).encode())
+        first.stdin.flush()
+        wait_for(lambda: complete_lines(out) >= 11, "the first run's first verdicts")
+        other = tmp_path / "other.txt"
+        write_lines(other, PUBLIC)
+        for extra in ([], ["--resume"]):
+            started = time.monotonic()
+            second = subprocess.run(
+                command(str(other), "-o", str(out), *extra, *QUIET),
+                capture_output=True,
+                env=cli_env(tmp_path),
+                cwd=tmp_path,
+                timeout=60,
+                check=False,
+            )
+            assert second.returncode == 2, second.stderr.decode()
+            assert "being written by another hostlocate batch" in second.stderr.decode()
+            assert time.monotonic() - started < 30  # refused at once, not after waiting
+        first.stdin.write("".join(f"{u}\n" for u in inputs[30:]).encode())
+        first.stdin.close()
+        assert first.wait(timeout=120) == 0
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait(timeout=30)
+        assert first.stderr is not None
+        first.stderr.close()
+    assert_one_verdict_per_input(read_jsonl(out), inputs)  # the first run's file is whole
+
+
+def test_a_stray_csv_quote_is_reported_and_loses_no_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [f"{i},http://193.0.6.{i % 250 + 1}/r{i}" for i in range(1, 1001)]
+    rows[1] = '2,"http://193.0.6.3/stray'  # a quote opened and never closed
+    src = tmp_path / "in.csv"
+    src.write_text("id,url\n" + "".join(r + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    summary = tmp_path / "summary.json"
+    code, err = run_main([str(src), "-o", str(out), "--summary-json", str(summary), *QUIET], capsys)
+    assert code == 0
+    assert "line 3: a quote opened in this row is never closed" in err
+    assert "1 CSV row(s) with a quote never closed: line 3" in err
+    records = read_jsonl(out)
+    assert [r["line"] for r in records] == list(range(1, 1001))
+    assert records[1]["status"] == "invalid"
+    assert records[1]["record"]["id"] == "2"
+    assert [r["status"] for r in records[2:]] == ["located"] * 998
+    data = json.loads(summary.read_text())
+    assert (data["unclosed_quotes"], data["unclosed_quote_lines"]) == (1, [3])
+
+
+def test_json_lines_write_the_sources_once_unless_asked_inline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inputs = PUBLIC * 5
+    src = tmp_path / "urls.txt"
+    write_lines(src, inputs)
+    shared, inline = tmp_path / "shared.jsonl", tmp_path / "inline.jsonl"
+    assert run_main([str(src), "-o", str(shared), *QUIET], capsys)[0] == 0
+    assert run_main([str(src), "-o", str(inline), "--inline-sources", *QUIET], capsys)[0] == 0
+    header = json.loads(shared.read_bytes().splitlines()[0])
+    lines = read_jsonl(shared)
+    assert all(line["provenance"]["sources"] == {} for line in lines)
+    full = [json.loads(line) for line in inline.read_bytes().splitlines()]
+    assert [line["line"] for line in full] == list(range(1, len(inputs) + 1))
+    assert all(line["provenance"]["sources"] == header["sources"] for line in full)
+    assert all(line["schema"] == "hostlocate.verdict/1" for line in full)
+    saved = (inline.stat().st_size - shared.stat().st_size) / len(inputs)
+    assert saved > 500  # bytes a line; docs/batch.md gives the measured figure
+
+    # resuming keeps the file's own choice: a header once, or the sources inline
+    def shape(path: Path) -> list[tuple[Any, ...]]:
+        lines = [json.loads(line) for line in path.read_bytes().splitlines()]
+        return [
+            (x.get("line"), x.get("input"), x.get("status"), x.get("provenance", x)["sources"])
+            for x in lines
+        ]
+
+    for path in (shared, inline):
+        whole = path.read_bytes()
+        before = shape(path)
+        path.write_bytes(whole[: whole.index(b"\n", len(whole) // 2) + 1])
+        assert run_main([str(src), "-o", str(path), "--resume", *QUIET], capsys)[0] == 0
+        assert shape(path) == before
 
 
 # -- the persistent cache across runs, on the loopback test internet ----------------------------

@@ -168,19 +168,20 @@ class _Job:
                 out.truncate(point.size)
                 out.seek(point.size)
             writer: formats.JsonLinesWriter | formats.CsvWriter
+            head = b""
             if csv_writer is not None:
                 writer = csv_writer
                 if point.size == 0:
-                    formats.write_all(out, writer.header_bytes())
+                    head = writer.header_bytes()
             elif opts.inline_sources or (point.size and point.sources is None):
                 writer = formats.JsonLinesWriter()  # an output begun without a header goes on so
             elif point.sources is not None:
                 writer = formats.JsonLinesWriter(point.sources)
             else:
                 header = formats.BatchHeader(version=__version__, sources=locator.sources)
-                formats.write_all(out, formats.header_line(header))
+                head = formats.header_line(header)
                 writer = formats.JsonLinesWriter(header.sources)
-            outcome = self._write(locator, writer, out, records, point.records)
+            outcome = self._write(locator, writer, out, records, point.records, head)
             self._report(locator, time.perf_counter() - started, outcome)
         return outcome
 
@@ -191,9 +192,12 @@ class _Job:
         out: BinaryIO,
         records: Iterator[Record],
         skip: int,
+        head: bytes,
     ) -> Outcome:
+        """Write ``head`` (a header, if the output has none yet), then a line per record."""
         bar = self._progress(skip)
         sink = formats.Sink(out, self.summary.add_written)
+        sink.buffer += head
         verdicts = _verdicts(locator, records, self.opts.concurrency, sink.flush)
         try:
             try:
