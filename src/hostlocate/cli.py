@@ -279,12 +279,16 @@ def _stdout_gone(status: ExitStatus) -> int:
 
 
 def _inputs(args: Sequence[str], stdin: TextIO) -> Iterator[str]:
+    """The URLs given, each ``-`` replaced by the non-blank lines of stdin."""
+    from hostlocate.batch.records import open_text
+
     for arg in args:
         if arg == "-":
-            for line in stdin:
-                line = line.rstrip("\r\n")
-                if line.strip():
-                    yield line
+            with open_text("-", csv_mode=False, stdin=stdin) as lines:
+                for line in lines:
+                    line = line.rstrip("\r\n")
+                    if line.strip():
+                        yield line
         else:
             yield arg
 
@@ -348,10 +352,15 @@ def make_locator(args: argparse.Namespace, **extra: Any) -> Locator:
 
 
 def _locate_command(args: argparse.Namespace, out: TextIO) -> int:
-    with make_locator(args) as locator:
-        for verdict in locator.locate_many(_inputs(args.urls, sys.stdin)):
-            out.write(verdict.to_json() + "\n" if args.json else render(verdict))
-            out.flush()
+    from hostlocate.batch.job import Interrupted, ctrl_c_stops_reading
+
+    with make_locator(args) as locator, ctrl_c_stops_reading():
+        try:
+            for verdict in locator.locate_many(_inputs(args.urls, sys.stdin)):
+                out.write(verdict.to_json() + "\n" if args.json else render(verdict))
+                out.flush()
+        except Interrupted:
+            raise KeyboardInterrupt from None
     return ExitStatus.OK
 
 

@@ -8,6 +8,7 @@ and resumed to prove that every input record ends up with exactly one verdict.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -17,7 +18,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -98,18 +99,47 @@ def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "hostlocate", "batch", *args]
 
 
-def resume(src: Path, out: Path, tmp_path: Path, timeout: float = 120) -> str:
-    """Run ``batch SRC -o OUT --resume`` to its end; its stderr (the summary)."""
-    done = subprocess.run(
-        command(str(src), "-o", str(out), "--resume", *QUIET),
+def finished(
+    tmp_path: Path, *args: str, stdin: bytes | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[bytes]:
+    """``hostlocate batch ARGS`` run to its end as a process, its output captured."""
+    return subprocess.run(
+        command(*args),
+        input=stdin,
         capture_output=True,
         env=cli_env(tmp_path),
         cwd=tmp_path,
         timeout=timeout,
         check=False,
     )
+
+
+def resume(src: Path, out: Path, tmp_path: Path, timeout: float = 120) -> str:
+    """Run ``batch SRC -o OUT --resume`` to its end; its stderr (the summary)."""
+    done = finished(tmp_path, str(src), "-o", str(out), "--resume", *QUIET, timeout=timeout)
     assert done.returncode == 0, done.stderr.decode()
     return done.stderr.decode()
+
+
+@contextlib.contextmanager
+def batch_on_a_pipe(tmp_path: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """``batch - ARGS`` reading a pipe the test feeds; killed at the end if still running."""
+    proc = subprocess.Popen(
+        command("-", *args, *QUIET),
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env(tmp_path),
+        cwd=tmp_path,
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+        for stream in (proc.stdin, proc.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def complete_lines(path: Path) -> int:
@@ -323,15 +353,7 @@ def test_persistent_cache_is_opened_and_reported(
 
 def test_stdin_to_stdout_in_a_subprocess(tmp_path: Path) -> None:
     inputs = list(EXPECTED)
-    done = subprocess.run(
-        command("-", *QUIET),
-        input="".join(i + "\n" for i in inputs).encode(),
-        capture_output=True,
-        env=cli_env(tmp_path),
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
-    )
+    done = finished(tmp_path, "-", *QUIET, stdin="".join(i + "\n" for i in inputs).encode())
     assert done.returncode == 0, done.stderr.decode()
     records = verdict_lines(done.stdout)
     assert_one_verdict_per_input(records, inputs)
@@ -350,26 +372,15 @@ def wait_for(predicate: Any, what: str, timeout: float = 60.0) -> None:
 def test_killed_while_reading_a_slow_pipe_then_resumed(tmp_path: Path) -> None:
     inputs = mixed_inputs(120)
     out = tmp_path / "out.jsonl"
-    proc = subprocess.Popen(
-        command("-", "-o", str(out), "--concurrency", "1", *QUIET),
-        stdin=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=cli_env(tmp_path),
-        cwd=tmp_path,
-    )
-    assert proc.stdin is not None
-    try:
+    with batch_on_a_pipe(tmp_path, "-o", str(out), "--concurrency", "1") as proc:
+        assert proc.stdin is not None
         for line in inputs[:50]:
             proc.stdin.write(line.encode() + b"\n")
             proc.stdin.flush()
         wait_for(lambda: complete_lines(out) >= 31, "the header and 30 verdicts")
         assert proc.poll() is None  # still waiting for input: killed midway
-    finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
-        proc.stdin.close()
-        assert proc.stderr is not None
-        proc.stderr.close()
     written = read_jsonl(out)
     assert 30 <= len(written) <= 50
     assert_one_verdict_per_input(written, inputs[: len(written)])
@@ -459,15 +470,8 @@ def test_killed_at_an_arbitrary_moment_of_a_large_file_then_resumed(tmp_path: Pa
 def test_a_second_run_on_the_same_output_refuses_at_once(tmp_path: Path) -> None:
     inputs = mixed_inputs(60)
     out = tmp_path / "out.jsonl"
-    first = subprocess.Popen(
-        command("-", "-o", str(out), "--concurrency", "1", *QUIET),
-        stdin=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=cli_env(tmp_path),
-        cwd=tmp_path,
-    )
-    assert first.stdin is not None
-    try:
+    with batch_on_a_pipe(tmp_path, "-o", str(out), "--concurrency", "1") as first:
+        assert first.stdin is not None
         first.stdin.write("".join(f"{u}\n" for u in inputs[:30]).encode())
         first.stdin.flush()
         wait_for(lambda: complete_lines(out) >= 11, "the first run's first verdicts")
@@ -475,26 +479,13 @@ def test_a_second_run_on_the_same_output_refuses_at_once(tmp_path: Path) -> None
         write_lines(other, PUBLIC)
         for extra in ([], ["--resume"]):
             started = time.monotonic()
-            second = subprocess.run(
-                command(str(other), "-o", str(out), *extra, *QUIET),
-                capture_output=True,
-                env=cli_env(tmp_path),
-                cwd=tmp_path,
-                timeout=60,
-                check=False,
-            )
+            second = finished(tmp_path, str(other), "-o", str(out), *extra, *QUIET, timeout=60)
             assert second.returncode == 2, second.stderr.decode()
             assert "being written by another hostlocate batch" in second.stderr.decode()
             assert time.monotonic() - started < 30  # refused at once, not after waiting
         first.stdin.write("".join(f"{u}\n" for u in inputs[30:]).encode())
         first.stdin.close()
         assert first.wait(timeout=120) == 0
-    finally:
-        if first.poll() is None:
-            first.kill()
-            first.wait(timeout=30)
-        assert first.stderr is not None
-        first.stderr.close()
     assert_one_verdict_per_input(read_jsonl(out), inputs)  # the first run's file is whole
 
 

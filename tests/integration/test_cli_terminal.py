@@ -21,6 +21,7 @@ from hostlocate.cli import main
 from tests.integration.test_batch_cli import (
     LOCATOR,
     QUIET,
+    batch_on_a_pipe,
     cli_env,
     complete_lines,
     mixed_inputs,
@@ -112,6 +113,9 @@ def waiting_locate(tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
     if proc.poll() is None:
         proc.kill()
         proc.wait(timeout=30)
+    for stream in (proc.stdin, proc.stdout, proc.stderr):
+        if stream is not None:
+            stream.close()
 
 
 def test_ctrl_c_on_locate_exits_130_without_a_traceback(
@@ -123,8 +127,9 @@ def test_ctrl_c_on_locate_exits_130_without_a_traceback(
     proc.stdin.flush()
     assert json.loads(proc.stdout.readline())["status"] == "located"  # it waits for more
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
-    assert proc.returncode == 130, err.decode()
+    assert proc.wait(timeout=60) == 130  # stdin still open: Ctrl-C does not wait for it
+    assert proc.stderr is not None
+    err = proc.stderr.read()
     assert_no_trace(err.decode())
     assert "interrupted" in err.decode()
 
@@ -133,24 +138,14 @@ def test_ctrl_c_on_batch_exits_130_and_the_summary_says_interrupted(tmp_path: Pa
     inputs = mixed_inputs(40)
     out = tmp_path / "out.jsonl"
     summary = tmp_path / "summary.json"
-    proc = subprocess.Popen(
-        hostlocate("batch", "-", "-o", str(out), "--summary-json", str(summary), *QUIET),
-        stdin=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=cli_env(tmp_path),
-        cwd=tmp_path,
-    )
-    assert proc.stdin is not None
-    try:
+    with batch_on_a_pipe(tmp_path, "-o", str(out), "--summary-json", str(summary)) as proc:
+        assert proc.stdin is not None and proc.stderr is not None
         proc.stdin.write("".join(f"{u}\n" for u in inputs[:20]).encode())
         proc.stdin.flush()
         wait_for(lambda: complete_lines(out) >= 20, "the header and 19 verdicts")
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
+        proc.wait(timeout=60)  # stdin still open: Ctrl-C does not wait for it
+        err = proc.stderr.read()
     assert proc.returncode == 130, err.decode()
     assert_no_trace(err.decode())
     assert "INTERRUPTED (continue with --resume)" in err.decode()
@@ -162,6 +157,25 @@ def test_ctrl_c_on_batch_exits_130_and_the_summary_says_interrupted(tmp_path: Pa
 # -- a full disk ---------------------------------------------------------------------------------
 
 
+def fails_for_a_full_disk(tmp_path: Path, *args: str) -> str:
+    """Run the command with stdout on /dev/full; check it fails cleanly; its stderr."""
+    with open("/dev/full", "wb") as full:
+        done = subprocess.run(
+            hostlocate(*args),
+            stdout=full,
+            stderr=subprocess.PIPE,
+            env=cli_env(tmp_path),
+            cwd=tmp_path,
+            timeout=120,
+            check=False,
+        )
+    err = done.stderr.decode()
+    assert done.returncode == 1, err
+    assert "No space left on device" in err
+    assert_no_trace(err)
+    return err
+
+
 def test_batch_to_a_full_device_stops_with_a_message_and_counts_nothing(tmp_path: Path) -> None:
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full")
@@ -169,20 +183,9 @@ def test_batch_to_a_full_device_stops_with_a_message_and_counts_nothing(tmp_path
     write_lines(src, mixed_inputs(50))
     summary = tmp_path / "summary.json"
     for target in (["-o", "/dev/full"], []):
-        with open("/dev/full", "wb") as full:
-            done = subprocess.run(
-                [*hostlocate("batch", str(src), "--summary-json", str(summary), *QUIET), *target],
-                stdout=full,
-                stderr=subprocess.PIPE,
-                env=cli_env(tmp_path),
-                cwd=tmp_path,
-                timeout=120,
-                check=False,
-            )
-        err = done.stderr.decode()
-        assert done.returncode == 1, err
-        assert "No space left on device" in err
-        assert_no_trace(err)
+        fails_for_a_full_disk(
+            tmp_path, "batch", str(src), "--summary-json", str(summary), *target, *QUIET
+        )
         data = json.loads(summary.read_text())
         assert data["records"] == 0
         assert data["stopped"].endswith("No space left on device")
@@ -191,18 +194,7 @@ def test_batch_to_a_full_device_stops_with_a_message_and_counts_nothing(tmp_path
 def test_locate_to_a_full_device_stops_with_a_message(tmp_path: Path) -> None:
     if not Path("/dev/full").exists():
         pytest.skip("no /dev/full")
-    with open("/dev/full", "wb") as full:
-        done = subprocess.run(
-            hostlocate("locate", "193.0.6.139", *LOCATOR),
-            stdout=full,
-            stderr=subprocess.PIPE,
-            env=cli_env(tmp_path),
-            timeout=120,
-            check=False,
-        )
-    assert done.returncode == 1
-    assert "No space left on device" in done.stderr.decode()
-    assert_no_trace(done.stderr.decode())
+    fails_for_a_full_disk(tmp_path, "locate", "193.0.6.139", *LOCATOR)
 
 
 @pytest.fixture
@@ -234,18 +226,9 @@ def test_a_disk_that_fills_midway_leaves_a_summary_of_what_the_file_holds(
     write_lines(src, inputs)
     out = tiny_disk / "out.jsonl"
     summary = tmp_path / "summary.json"
-    done = subprocess.run(
-        hostlocate("batch", str(src), "-o", str(out), "--summary-json", str(summary), *QUIET),
-        capture_output=True,
-        env=cli_env(tmp_path),
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
+    err = fails_for_a_full_disk(
+        tmp_path, "batch", str(src), "-o", str(out), "--summary-json", str(summary), *QUIET
     )
-    err = done.stderr.decode()
-    assert done.returncode == 1, err
-    assert "No space left on device" in err
-    assert_no_trace(err)
     data = out.read_bytes()
     whole = data[: data.rfind(b"\n") + 1]
     held = len(whole.splitlines()) - 1  # less the header record

@@ -8,15 +8,18 @@ the run itself: what it opens, locks, writes and counts.
 from __future__ import annotations
 
 import collections
+import contextlib
 import datetime as _dt
 import enum
 import errno
 import fcntl
 import json
 import os
+import signal
 import stat
 import sys
 import time
+import types
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +38,14 @@ if TYPE_CHECKING:
     from hostlocate.locator import Locator
     from hostlocate.store import SqliteStore
 
-__all__ = ["DEFAULT_CONCURRENCY", "BatchOptions", "Outcome", "run_batch"]
+__all__ = [
+    "DEFAULT_CONCURRENCY",
+    "BatchOptions",
+    "Interrupted",
+    "Outcome",
+    "ctrl_c_stops_reading",
+    "run_batch",
+]
 
 DEFAULT_CONCURRENCY = 64
 
@@ -88,6 +98,33 @@ def _same_file(a: str, b: str) -> bool:
         return False
 
 
+class Interrupted(GeneratorExit):
+    """Ctrl-C during a run, raised by :func:`ctrl_c_stops_reading`'s handler.
+
+    A kind of ``GeneratorExit``: to the locator's stream it is a caller that
+    stops reading, which it does not make wait for an input blocked in a read
+    (a terminal or an idle pipe), as it would for a ``KeyboardInterrupt``.
+    """
+
+
+@contextlib.contextmanager
+def ctrl_c_stops_reading() -> Iterator[None]:
+    """Within this block, Ctrl-C (SIGINT) raises :class:`Interrupted` (main thread only)."""
+
+    def interrupted(signum: int, frame: types.FrameType | None) -> None:
+        raise Interrupted
+
+    try:
+        previous = signal.signal(signal.SIGINT, interrupted)
+    except ValueError:  # not the main thread: signals are not ours to take
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def run_batch(
     opts: BatchOptions,
     make_locator: Callable[..., Locator],
@@ -103,7 +140,8 @@ def run_batch(
     """
     job = _Job(opts, make_locator, stdin, stdout, stderr or sys.stderr)
     try:
-        return job.run()
+        with ctrl_c_stops_reading():
+            return job.run()
     finally:
         job.close()
 
@@ -208,7 +246,7 @@ class _Job:
             finally:
                 verdicts.close()  # the locator's look-ups end here, not at garbage collection
                 sink.flush()
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, Interrupted):
             return Outcome.INTERRUPTED
         except InputError as exc:
             self.warn(f"reading {self.opts.input} failed: {exc}")

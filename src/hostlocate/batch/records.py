@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import csv
 import io
+import os
 import sys
 from collections.abc import Callable, Iterator
 from typing import IO, Any, TextIO
@@ -223,6 +224,16 @@ def open_text(path: str, *, csv_mode: bool, stdin: IO[Any] | None = None) -> Tex
     newline = "" if csv_mode else None
     if path == "-":
         stream = stdin if stdin is not None else sys.stdin
+        try:
+            fd = stream.fileno()
+        except (AttributeError, OSError, ValueError):  # not a file (tests)
+            fd = -1
+        if fd >= 0:
+            # Unbuffered bytes under the text: a thread still blocked reading a
+            # terminal when Ctrl-C ends the run then holds no lock that Python
+            # must take at exit (it would abort: "could not acquire lock").
+            raw = io.FileIO(os.dup(fd), "rb")
+            return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="replace", newline=newline)
         buffer = getattr(stream, "buffer", None)
         if buffer is None:  # already text (a StringIO in tests)
             return stream  # type: ignore[return-value]
