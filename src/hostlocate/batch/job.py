@@ -200,8 +200,8 @@ class _Job:
         self.summary.resumed_after = point.records
 
         with self._locator() as locator:
-            if point.size == 0 and self._is_file(out):
-                out.truncate(0)
+            if point.size == 0 and out is self.out and self._is_file(out):
+                out.truncate(0)  # only a file this run opened: never a stdout opened to append
             elif point.size:
                 out.truncate(point.size)
                 out.seek(point.size)
