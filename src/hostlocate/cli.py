@@ -354,13 +354,14 @@ def make_locator(args: argparse.Namespace, **extra: Any) -> Locator:
 def _locate_command(args: argparse.Namespace, out: TextIO) -> int:
     from hostlocate.batch.job import Interrupted, ctrl_c_stops_reading
 
-    with make_locator(args) as locator, ctrl_c_stops_reading():
+    with make_locator(args) as locator:
         try:
-            for verdict in locator.locate_many(_inputs(args.urls, sys.stdin)):
-                out.write(verdict.to_json() + "\n" if args.json else render(verdict))
-                out.flush()
+            with ctrl_c_stops_reading():
+                for verdict in locator.locate_many(_inputs(args.urls, sys.stdin)):
+                    out.write(verdict.to_json() + "\n" if args.json else render(verdict))
+                    out.flush()
         except Interrupted:
-            raise KeyboardInterrupt from None
+            raise KeyboardInterrupt from None  # the stream has ended; main() reports it
     return ExitStatus.OK
 
 

@@ -18,9 +18,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -100,13 +100,20 @@ def command(*args: str) -> list[str]:
 
 
 def finished(
-    tmp_path: Path, *args: str, stdin: bytes | None = None, timeout: float = 120
+    tmp_path: Path,
+    *args: str,
+    stdin: bytes | None = None,
+    stdout: IO[bytes] | None = None,
+    timeout: float = 120,
+    argv: Callable[..., list[str]] = command,
 ) -> subprocess.CompletedProcess[bytes]:
-    """``hostlocate batch ARGS`` run to its end as a process, its output captured."""
+    """``hostlocate batch ARGS`` (or ``argv(*ARGS)``) run to its end; stderr and stdout
+    captured unless ``stdout`` is given."""
     return subprocess.run(
-        command(*args),
+        argv(*args),
         input=stdin,
-        capture_output=True,
+        stdout=subprocess.PIPE if stdout is None else stdout,
+        stderr=subprocess.PIPE,
         env=cli_env(tmp_path),
         cwd=tmp_path,
         timeout=timeout,
@@ -367,6 +374,20 @@ def wait_for(predicate: Any, what: str, timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         time.sleep(0.02)
+
+
+def test_stdout_opened_by_the_shell_to_append_is_appended_to(tmp_path: Path) -> None:
+    """``hostlocate batch in.txt >> log.jsonl``: what the file held stays."""
+    src = tmp_path / "urls.txt"
+    write_lines(src, PUBLIC)
+    log = tmp_path / "log.jsonl"
+    log.write_bytes(b'{"earlier":"run"}\n')
+    with open(log, "ab") as appended:
+        done = finished(tmp_path, str(src), *QUIET, stdout=appended)
+    assert done.returncode == 0, done.stderr.decode()
+    earlier, *rest = log.read_bytes().splitlines(keepends=True)
+    assert earlier == b'{"earlier":"run"}\n'
+    assert_one_verdict_per_input(verdict_lines(b"".join(rest)), PUBLIC)
 
 
 def test_killed_while_reading_a_slow_pipe_then_resumed(tmp_path: Path) -> None:

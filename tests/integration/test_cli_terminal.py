@@ -24,6 +24,7 @@ from tests.integration.test_batch_cli import (
     batch_on_a_pipe,
     cli_env,
     complete_lines,
+    finished,
     mixed_inputs,
     read_jsonl,
     wait_for,
@@ -160,15 +161,7 @@ def test_ctrl_c_on_batch_exits_130_and_the_summary_says_interrupted(tmp_path: Pa
 def fails_for_a_full_disk(tmp_path: Path, *args: str) -> str:
     """Run the command with stdout on /dev/full; check it fails cleanly; its stderr."""
     with open("/dev/full", "wb") as full:
-        done = subprocess.run(
-            hostlocate(*args),
-            stdout=full,
-            stderr=subprocess.PIPE,
-            env=cli_env(tmp_path),
-            cwd=tmp_path,
-            timeout=120,
-            check=False,
-        )
+        done = finished(tmp_path, *args, stdout=full, argv=hostlocate)
     err = done.stderr.decode()
     assert done.returncode == 1, err
     assert "No space left on device" in err

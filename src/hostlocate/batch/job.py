@@ -99,7 +99,7 @@ def _same_file(a: str, b: str) -> bool:
 
 
 class Interrupted(GeneratorExit):
-    """Ctrl-C during a run, raised by :func:`ctrl_c_stops_reading`'s handler.
+    """Ctrl-C while verdicts stream, raised by :func:`ctrl_c_stops_reading`'s handler.
 
     A kind of ``GeneratorExit``: to the locator's stream it is a caller that
     stops reading, which it does not make wait for an input blocked in a read
@@ -109,7 +109,10 @@ class Interrupted(GeneratorExit):
 
 @contextlib.contextmanager
 def ctrl_c_stops_reading() -> Iterator[None]:
-    """Within this block, Ctrl-C (SIGINT) raises :class:`Interrupted` (main thread only)."""
+    """Within this block, Ctrl-C (SIGINT) raises :class:`Interrupted` (main thread only).
+
+    The block must catch it: outside, Ctrl-C is a ``KeyboardInterrupt`` again.
+    """
 
     def interrupted(signum: int, frame: types.FrameType | None) -> None:
         raise Interrupted
@@ -140,8 +143,7 @@ def run_batch(
     """
     job = _Job(opts, make_locator, stdin, stdout, stderr or sys.stderr)
     try:
-        with ctrl_c_stops_reading():
-            return job.run()
+        return job.run()
     finally:
         job.close()
 
@@ -238,14 +240,15 @@ class _Job:
         sink.buffer += head
         verdicts = _verdicts(locator, records, self.opts.concurrency, sink.flush)
         try:
-            try:
-                for record, verdict in verdicts:
-                    formats.emit(sink, writer, record, verdict)
-                    if bar is not None:
-                        bar.update(1)
-            finally:
-                verdicts.close()  # the locator's look-ups end here, not at garbage collection
-                sink.flush()
+            with ctrl_c_stops_reading():
+                try:
+                    for record, verdict in verdicts:
+                        formats.emit(sink, writer, record, verdict)
+                        if bar is not None:
+                            bar.update(1)
+                finally:
+                    verdicts.close()  # the look-ups end here, not at garbage collection
+                    sink.flush()
         except (KeyboardInterrupt, Interrupted):
             return Outcome.INTERRUPTED
         except InputError as exc:
