@@ -386,7 +386,9 @@ def _batch_command(args: argparse.Namespace) -> int:
         summary_json=args.summary_json,
         inline_sources=args.inline_sources,
     )
-    outcome = run_batch(opts, functools.partial(make_locator, args))
+    result = run_batch(opts, functools.partial(make_locator, args))
+    sys.stderr.write(render_summary(result.summary))
+    outcome = result.outcome
     if outcome is Outcome.OUTPUT_CLOSED:
         return _stdout_gone(ExitStatus.PIPE_CLOSED)
     if outcome is Outcome.FAILED and opts.output == "-":
@@ -437,6 +439,69 @@ def render(v: Verdict) -> str:
     for c in v.routing.notice_contacts:
         lines.append(f"  notice     {c.role}: {c.email or c.url or c.name}")
     return "\n".join(lines) + "\n\n"
+
+
+def render_summary(data: dict[str, Any], *, top: int = 12) -> str:
+    """The summary as a few lines for stderr."""
+    rate = data.get("records_per_s")
+    n = data["records"]
+    head = f"hostlocate batch: {n:,} record{'' if n == 1 else 's'} in {data['elapsed_s']:.1f} s"
+    if rate is not None:
+        head += f" ({rate:,.0f}/s)"
+    if data.get("resumed_after"):
+        head += f", resumed after {data['resumed_after']:,}"
+    if data.get("interrupted"):
+        head += ", INTERRUPTED (continue with --resume)"
+    if data.get("stopped"):
+        head += f", STOPPED: {data['stopped']} (continue with --resume)"
+    lines = [head]
+
+    def counts(label: str, values: dict[str, int]) -> None:
+        if not values:
+            return
+        items = list(values.items())
+        shown = ", ".join(f"{k} {v:,}" for k, v in items[:top])
+        if len(items) > top:
+            shown += f", +{len(items) - top} more"
+        lines.append(f"  {label:<10} {shown}")
+
+    counts("status", data.get("status", {}))
+    counts("errors", data.get("errors", {}))
+    counts("countries", data.get("countries", {}))
+    quotes = data.get("unclosed_quotes")
+    if quotes:
+        shown = ", ".join(str(n) for n in data.get("unclosed_quote_lines", [])[:top])
+        lines.append(
+            f"  {'input':<10} {quotes:,} CSV row(s) with a quote never closed: line {shown}"
+        )
+    cache = data.get("cache")
+    if cache:
+        lines.append(
+            f"  {'cache':<10} {cache.get('path')}: hit rate {cache.get('hit_rate', 0):.1%} "
+            f"of {cache.get('hits', 0) + cache.get('misses', 0):,} look-ups, "
+            f"{cache.get('entries', 0):,} entries"
+        )
+    for key, value in sorted(_flatten(data.get("locator", {})).items()):
+        lines.append(f"  {key:<10} {value}")
+    return "\n".join(lines) + "\n"
+
+
+def _flatten(stats: dict[str, Any], prefix: str = "") -> dict[str, str]:
+    """Nested statistics as ``a.b: value`` lines, a hit rate shown as a percentage."""
+    out: dict[str, str] = {}
+    for key, value in stats.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and "hit_rate" in value:
+            total = value.get("hits", 0) + value.get("misses", 0)
+            out[name] = f"hit rate {value['hit_rate']:.1%} of {total:,}"
+        elif isinstance(value, dict):
+            if value and all(not isinstance(v, dict) for v in value.values()):
+                out[name] = ", ".join(f"{k} {v}" for k, v in value.items())
+            elif value:
+                out.update(_flatten(value, name + "."))
+        elif value is not None:
+            out[name] = str(value)
+    return out
 
 
 if __name__ == "__main__":  # pragma: no cover

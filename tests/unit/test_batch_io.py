@@ -28,11 +28,11 @@ from hostlocate.batch import (
     jsonl_resume_point,
     open_text,
     read_lines,
-    render_summary,
     resume,
     verdict_columns,
 )
 from hostlocate.batch.job import _verdicts
+from hostlocate.cli import render_summary
 from hostlocate.errors import ErrorCode, HostlocateError
 from hostlocate.models import (
     AddressFacts,

@@ -20,8 +20,8 @@ The exchange path. Its promises, and how they are kept:
 
 The rooms: :mod:`.records` (readers), :mod:`.formats` (writers),
 :mod:`.resume`, :mod:`.summary`, :mod:`.failures` (the verdicts batch makes
-itself) and :mod:`.job` (one run). The options are parsed in
-:mod:`hostlocate.cli`.
+itself) and :mod:`.job` (one run). The options are parsed, and the summary
+rendered, in :mod:`hostlocate.cli`.
 """
 
 from __future__ import annotations
@@ -38,7 +38,13 @@ from hostlocate.batch.formats import (
     emit,
     verdict_columns,
 )
-from hostlocate.batch.job import DEFAULT_CONCURRENCY, BatchOptions, Outcome, run_batch
+from hostlocate.batch.job import (
+    DEFAULT_CONCURRENCY,
+    BatchOptions,
+    BatchResult,
+    Outcome,
+    run_batch,
+)
 from hostlocate.batch.records import (
     MAX_LINE_CHARS,
     CsvInput,
@@ -53,7 +59,7 @@ from hostlocate.batch.resume import (
     jsonl_resume_point,
     skip_answered,
 )
-from hostlocate.batch.summary import Summary, render_summary
+from hostlocate.batch.summary import Summary
 from hostlocate.errors import InputError, UsageError
 
 __all__ = [
@@ -64,6 +70,7 @@ __all__ = [
     "PLAIN_URL_COLUMN",
     "BatchHeader",
     "BatchOptions",
+    "BatchResult",
     "CsvInput",
     "CsvWriter",
     "InputError",
@@ -81,7 +88,6 @@ __all__ = [
     "jsonl_resume_point",
     "open_text",
     "read_lines",
-    "render_summary",
     "run_batch",
     "skip_answered",
     "unreadable_verdict",

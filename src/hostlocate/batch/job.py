@@ -30,7 +30,7 @@ from hostlocate.batch import formats
 from hostlocate.batch.failures import internal_verdict, unreadable_verdict
 from hostlocate.batch.records import CsvInput, Record, count_records, open_text, read_lines
 from hostlocate.batch.resume import ResumePoint, csv_resume_point, jsonl_resume_point, skip_answered
-from hostlocate.batch.summary import Summary, render_summary
+from hostlocate.batch.summary import Summary
 from hostlocate.errors import InputError, UsageError
 from hostlocate.models import Verdict
 
@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_CONCURRENCY",
     "BatchOptions",
+    "BatchResult",
     "Interrupted",
     "Outcome",
     "ctrl_c_stops_reading",
@@ -61,6 +62,14 @@ class Outcome(enum.Enum):
     """Stopped by Ctrl-C (SIGINT); the output so far can be resumed."""
     OUTPUT_CLOSED = "output_closed"
     """The reader of the output went away (a closed pipe), as ``| head`` does."""
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """How a run ended, and its summary (as ``--summary-json`` holds it)."""
+
+    outcome: Outcome
+    summary: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -135,7 +144,7 @@ def run_batch(
     stdin: IO[Any] | None = None,
     stdout: BinaryIO | None = None,
     stderr: TextIO | None = None,
-) -> Outcome:
+) -> BatchResult:
     """Run a batch; raises :class:`UsageError` before any verdict is written if it cannot run.
 
     ``make_locator(**extra)`` builds the locator (``extra`` may hold ``cache``);
@@ -177,7 +186,7 @@ class _Job:
     def warn(self, message: str) -> None:
         self.err.write(f"hostlocate batch: {message}\n")
 
-    def run(self) -> Outcome:
+    def run(self) -> BatchResult:
         opts = self.opts
         started = time.perf_counter()
         try:
@@ -222,8 +231,8 @@ class _Job:
                 head = formats.header_line(header)
                 writer = formats.JsonLinesWriter(header.sources)
             outcome = self._write(locator, writer, out, records, point.records, head)
-            self._report(locator, time.perf_counter() - started, outcome)
-        return outcome
+            summary = self._report(locator, time.perf_counter() - started, outcome)
+        return BatchResult(outcome, summary)
 
     def _write(
         self,
@@ -345,7 +354,8 @@ class _Job:
             mininterval=0.25,
         )
 
-    def _report(self, locator: Locator, elapsed: float, outcome: Outcome) -> None:
+    def _report(self, locator: Locator, elapsed: float, outcome: Outcome) -> dict[str, Any]:
+        """The summary's data; written to ``--summary-json`` if asked."""
         try:
             stats = locator.stats()
         except Exception as exc:  # the summary must not fail the run
@@ -366,7 +376,6 @@ class _Job:
             cache=cache,
             interrupted=outcome is Outcome.INTERRUPTED,
         )
-        self.err.write(render_summary(data))
         if self.opts.summary_json:
             data["input"] = self.opts.input
             data["output"] = self.opts.output
@@ -377,6 +386,7 @@ class _Job:
                 )
             except OSError as exc:
                 self.warn(f"cannot write the summary: {exc}")
+        return data
 
 
 def _verdicts(
