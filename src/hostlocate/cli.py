@@ -352,16 +352,26 @@ def make_locator(args: argparse.Namespace, **extra: Any) -> Locator:
 
 
 def _locate_command(args: argparse.Namespace, out: TextIO) -> int:
-    from hostlocate.batch.job import Interrupted, ctrl_c_stops_reading
+    from hostlocate.batch.job import Interrupted, ctrl_c_stops_reading, settle
 
     with make_locator(args) as locator:
+        verdicts = locator.locate_many(_inputs(args.urls, sys.stdin))
+        ended = False
         try:
             with ctrl_c_stops_reading():
-                for verdict in locator.locate_many(_inputs(args.urls, sys.stdin)):
+                for verdict in verdicts:
                     out.write(verdict.to_json() + "\n" if args.json else render(verdict))
                     out.flush()
+            ended = True
         except Interrupted:
             raise KeyboardInterrupt from None  # the stream has ended; main() reports it
+        finally:
+            close = getattr(verdicts, "close", None)
+            if not ended and close is not None:
+                # Left midway (a closed pipe, a full disk): the stream ends here, while
+                # the locator still runs, not when the traceback lets go of it.
+                close()
+                settle(locator)
     return ExitStatus.OK
 
 
