@@ -318,13 +318,15 @@ class _Job:
         try:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError as exc:
-            f.close()
-            if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+            if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
+                # a file system without locks (some network mounts): go on, and say so
+                self.warn(f"cannot lock {path} ({exc.strerror or exc}); going on without")
+            else:
+                f.close()
                 raise UsageError(
                     f"{path} is being written by another hostlocate batch: "
                     "refusing to write it too (wait for that run, or give another -o)"
                 ) from exc
-            raise UsageError(f"cannot lock {path}: {exc.strerror or exc}") from exc
         self.out = f
         self.created = not existed
         return f
