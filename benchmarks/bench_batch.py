@@ -331,6 +331,8 @@ def tally_jsonl(path: Path) -> Tally:
     with path.open("rb") as f:
         for line in f:
             v = msgspec.json.decode(line)
+            if v.get("schema") == "hostlocate.batch/1":
+                continue  # the header record: the run's data sources, not a verdict
             dns = v.get("dns") or {}
             url = v.get("url") or {}
             cidrs = [

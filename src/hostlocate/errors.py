@@ -6,7 +6,9 @@
     ├─ InvalidURLError(HostlocateError, ValueError)   the reported text is not a usable URL
     ├─ ConfigError(HostlocateError, ValueError)       a caller passed a bad option
     ├─ DataError(HostlocateError)                     a data file is missing, corrupt or mismatched
-    └─ SourceError(HostlocateError)                   a remote source (DNS, RDAP) failed
+    ├─ SourceError(HostlocateError)                   a remote source (DNS, RDAP) failed
+    ├─ UsageError(HostlocateError, ValueError)        a command's options or files forbid the run
+    └─ InputError(HostlocateError)                    reading a command's input failed midway
 
 Inside a look-up a source failure is evidence, not an exception: it ends up in
 the verdict (``error.code`` or a flag). Only the parser and constructors raise.
@@ -56,6 +58,9 @@ class ErrorCode(StrEnum):
     CONFIG = "config"
     DATA = "data"
     INTERNAL = "internal"
+    # the command line
+    USAGE = "usage"
+    INPUT = "input"
 
 
 class HostlocateError(Exception):
@@ -111,3 +116,15 @@ class SourceError(HostlocateError):
         self.source = source
         self.target = target
         super().__init__(message, code=code)
+
+
+class UsageError(HostlocateError, ValueError):
+    """The options, input or output of a command do not allow the run."""
+
+    code = ErrorCode.USAGE
+
+
+class InputError(HostlocateError):
+    """Reading a command's input failed midway; the output so far can be resumed."""
+
+    code = ErrorCode.INPUT

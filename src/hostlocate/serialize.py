@@ -31,3 +31,11 @@ def json_schema() -> dict[str, Any]:
     """JSON Schema of the verdict, generated from the model."""
     schema: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(msgspec.json.schema(Verdict)))
     return schema
+
+
+def to_json_into(value: msgspec.Struct, buffer: bytearray, offset: int) -> None:
+    """Encode a verdict (or another record of the wire format) into ``buffer`` at ``offset``.
+
+    For writers of many records: no bytes object of its own is made and copied.
+    """
+    _encoder.encode_into(value, buffer, offset)

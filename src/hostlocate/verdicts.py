@@ -13,7 +13,7 @@ from hostlocate import decide
 from hostlocate.errors import DataError, ErrorCode, InvalidURLError
 from hostlocate.models import DNSResult, Provenance, ReportedURL, SourceInfo, Verdict
 
-__all__ = ["VerdictBuilder", "failure_decision", "utc_stamp"]
+__all__ = ["VerdictBuilder", "bare", "failure_decision", "utc_stamp"]
 
 
 class VerdictBuilder:
@@ -69,6 +69,17 @@ class VerdictBuilder:
     def failed(self, text: str, exc: Exception, started: float) -> Verdict:
         """The verdict of a record whose look-up ended in an exception."""
         return self.build(text, failure_decision(exc), started=started)
+
+
+def bare(text: str, decision: decide.Decision) -> Verdict:
+    """A verdict no locator made (a batch's own failed record): no provenance."""
+    return Verdict(
+        input=text,
+        status=decision.status,
+        error=decision.error,
+        jurisdiction=decision.jurisdiction,
+        routing=decision.routing,
+    )
 
 
 def failure_decision(exc: Exception) -> decide.Decision:

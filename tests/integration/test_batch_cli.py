@@ -8,6 +8,7 @@ and resumed to prove that every input record ends up with exactly one verdict.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -17,9 +18,9 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pytest
 
@@ -62,10 +63,19 @@ def write_lines(path: Path, lines: Sequence[str]) -> None:
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    data = path.read_bytes()
+def verdict_lines(data: bytes) -> list[dict[str, Any]]:
+    """The verdicts of JSON lines output: the header record, first and only once, left out."""
     assert data == b"" or data.endswith(b"\n")
-    return [json.loads(line) for line in data.splitlines()]
+    lines = [json.loads(line) for line in data.splitlines()]
+    if lines:
+        assert lines[0]["schema"] == "hostlocate.batch/1"
+        assert lines[0]["sources"]
+    assert all(line["schema"] == "hostlocate.verdict/2" for line in lines[1:])
+    return lines[1:]
+
+
+def read_jsonl(path: Path) -> list[dict[str, Any]]:
+    return verdict_lines(path.read_bytes())
 
 
 def assert_one_verdict_per_input(records: list[dict[str, Any]], inputs: Sequence[str]) -> None:
@@ -89,18 +99,54 @@ def command(*args: str) -> list[str]:
     return [sys.executable, "-m", "hostlocate", "batch", *args]
 
 
-def resume(src: Path, out: Path, tmp_path: Path, timeout: float = 120) -> str:
-    """Run ``batch SRC -o OUT --resume`` to its end; its stderr (the summary)."""
-    done = subprocess.run(
-        command(str(src), "-o", str(out), "--resume", *QUIET),
-        capture_output=True,
+def finished(
+    tmp_path: Path,
+    *args: str,
+    stdin: bytes | None = None,
+    stdout: IO[bytes] | None = None,
+    timeout: float = 120,
+    argv: Callable[..., list[str]] = command,
+) -> subprocess.CompletedProcess[bytes]:
+    """``hostlocate batch ARGS`` (or ``argv(*ARGS)``) run to its end; stderr and stdout
+    captured unless ``stdout`` is given."""
+    return subprocess.run(
+        argv(*args),
+        input=stdin,
+        stdout=subprocess.PIPE if stdout is None else stdout,
+        stderr=subprocess.PIPE,
         env=cli_env(tmp_path),
         cwd=tmp_path,
         timeout=timeout,
         check=False,
     )
+
+
+def resume(src: Path, out: Path, tmp_path: Path, timeout: float = 120) -> str:
+    """Run ``batch SRC -o OUT --resume`` to its end; its stderr (the summary)."""
+    done = finished(tmp_path, str(src), "-o", str(out), "--resume", *QUIET, timeout=timeout)
     assert done.returncode == 0, done.stderr.decode()
     return done.stderr.decode()
+
+
+@contextlib.contextmanager
+def batch_on_a_pipe(tmp_path: Path, *args: str) -> Iterator[subprocess.Popen[bytes]]:
+    """``batch - ARGS`` reading a pipe the test feeds; killed at the end if still running."""
+    proc = subprocess.Popen(
+        command("-", *args, *QUIET),
+        stdin=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=cli_env(tmp_path),
+        cwd=tmp_path,
+    )
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+        for stream in (proc.stdin, proc.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def complete_lines(path: Path) -> int:
@@ -217,7 +263,7 @@ def test_csv_columns_are_carried_into_csv(
     assert rows[0]["addresses"] == "193.0.6.139"
     assert rows[0]["hotline"] != ""
     assert rows[1]["flags"] == "non_public_address"
-    assert rows[1]["escalation"] == "manual_review"
+    assert rows[1]["next_step"] == "manual_review"
     assert rows[2]["error_code"] == "empty_input"
     assert list(rows[0])[:3] == ["case", "link", "note"]
 
@@ -314,17 +360,9 @@ def test_persistent_cache_is_opened_and_reported(
 
 def test_stdin_to_stdout_in_a_subprocess(tmp_path: Path) -> None:
     inputs = list(EXPECTED)
-    done = subprocess.run(
-        command("-", *QUIET),
-        input="".join(i + "\n" for i in inputs).encode(),
-        capture_output=True,
-        env=cli_env(tmp_path),
-        cwd=tmp_path,
-        timeout=120,
-        check=False,
-    )
+    done = finished(tmp_path, "-", *QUIET, stdin="".join(i + "\n" for i in inputs).encode())
     assert done.returncode == 0, done.stderr.decode()
-    records = [json.loads(line) for line in done.stdout.splitlines()]
+    records = verdict_lines(done.stdout)
     assert_one_verdict_per_input(records, inputs)
     assert [r["status"] for r in records] == [EXPECTED[i] for i in inputs]
     assert b"records in" in done.stderr
@@ -338,29 +376,32 @@ def wait_for(predicate: Any, what: str, timeout: float = 60.0) -> None:
         time.sleep(0.02)
 
 
+def test_stdout_opened_by_the_shell_to_append_is_appended_to(tmp_path: Path) -> None:
+    """``hostlocate batch in.txt >> log.jsonl``: what the file held stays."""
+    src = tmp_path / "urls.txt"
+    write_lines(src, PUBLIC)
+    log = tmp_path / "log.jsonl"
+    log.write_bytes(b'{"earlier":"run"}\n')
+    with open(log, "ab") as appended:
+        done = finished(tmp_path, str(src), *QUIET, stdout=appended)
+    assert done.returncode == 0, done.stderr.decode()
+    earlier, *rest = log.read_bytes().splitlines(keepends=True)
+    assert earlier == b'{"earlier":"run"}\n'
+    assert_one_verdict_per_input(verdict_lines(b"".join(rest)), PUBLIC)
+
+
 def test_killed_while_reading_a_slow_pipe_then_resumed(tmp_path: Path) -> None:
     inputs = mixed_inputs(120)
     out = tmp_path / "out.jsonl"
-    proc = subprocess.Popen(
-        command("-", "-o", str(out), "--concurrency", "1", *QUIET),
-        stdin=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=cli_env(tmp_path),
-        cwd=tmp_path,
-    )
-    assert proc.stdin is not None
-    try:
+    with batch_on_a_pipe(tmp_path, "-o", str(out), "--concurrency", "1") as proc:
+        assert proc.stdin is not None
         for line in inputs[:50]:
             proc.stdin.write(line.encode() + b"\n")
             proc.stdin.flush()
-        wait_for(lambda: complete_lines(out) >= 30, "30 verdicts")
+        wait_for(lambda: complete_lines(out) >= 31, "the header and 30 verdicts")
         assert proc.poll() is None  # still waiting for input: killed midway
-    finally:
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
-        proc.stdin.close()
-        assert proc.stderr is not None
-        proc.stderr.close()
     written = read_jsonl(out)
     assert 30 <= len(written) <= 50
     assert_one_verdict_per_input(written, inputs[: len(written)])
@@ -445,6 +486,85 @@ def test_killed_at_an_arbitrary_moment_of_a_large_file_then_resumed(tmp_path: Pa
     assert_one_verdict_per_input(records, inputs)
     statuses = {r["input"]: r["status"] for r in records if r["input"] in EXPECTED}
     assert statuses == {k: EXPECTED[k] for k in statuses}
+
+
+def test_a_second_run_on_the_same_output_refuses_at_once(tmp_path: Path) -> None:
+    inputs = mixed_inputs(60)
+    out = tmp_path / "out.jsonl"
+    with batch_on_a_pipe(tmp_path, "-o", str(out), "--concurrency", "1") as first:
+        assert first.stdin is not None
+        first.stdin.write("".join(f"{u}\n" for u in inputs[:30]).encode())
+        first.stdin.flush()
+        wait_for(lambda: complete_lines(out) >= 11, "the first run's first verdicts")
+        other = tmp_path / "other.txt"
+        write_lines(other, PUBLIC)
+        for extra in ([], ["--resume"]):
+            started = time.monotonic()
+            second = finished(tmp_path, str(other), "-o", str(out), *extra, *QUIET, timeout=60)
+            assert second.returncode == 2, second.stderr.decode()
+            assert "being written by another hostlocate batch" in second.stderr.decode()
+            assert time.monotonic() - started < 30  # refused at once, not after waiting
+        first.stdin.write("".join(f"{u}\n" for u in inputs[30:]).encode())
+        first.stdin.close()
+        assert first.wait(timeout=120) == 0
+    assert_one_verdict_per_input(read_jsonl(out), inputs)  # the first run's file is whole
+
+
+def test_a_stray_csv_quote_is_reported_and_loses_no_row(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [f"{i},http://193.0.6.{i % 250 + 1}/r{i}" for i in range(1, 1001)]
+    rows[1] = '2,"http://193.0.6.3/stray'  # a quote opened and never closed
+    src = tmp_path / "in.csv"
+    src.write_text("id,url\n" + "".join(r + "\n" for r in rows), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    summary = tmp_path / "summary.json"
+    code, err = run_main([str(src), "-o", str(out), "--summary-json", str(summary), *QUIET], capsys)
+    assert code == 0
+    assert "line 3: a quote opened in this row is never closed" in err
+    assert "1 CSV row(s) with a quote never closed: line 3" in err
+    records = read_jsonl(out)
+    assert [r["line"] for r in records] == list(range(1, 1001))
+    assert records[1]["status"] == "invalid"
+    assert records[1]["record"]["id"] == "2"
+    assert [r["status"] for r in records[2:]] == ["located"] * 998
+    data = json.loads(summary.read_text())
+    assert (data["unclosed_quotes"], data["unclosed_quote_lines"]) == (1, [3])
+
+
+def test_json_lines_write_the_sources_once_unless_asked_inline(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inputs = PUBLIC * 5
+    src = tmp_path / "urls.txt"
+    write_lines(src, inputs)
+    shared, inline = tmp_path / "shared.jsonl", tmp_path / "inline.jsonl"
+    assert run_main([str(src), "-o", str(shared), *QUIET], capsys)[0] == 0
+    assert run_main([str(src), "-o", str(inline), "--inline-sources", *QUIET], capsys)[0] == 0
+    header = json.loads(shared.read_bytes().splitlines()[0])
+    lines = read_jsonl(shared)
+    assert all(line["provenance"]["sources"] == {} for line in lines)
+    full = [json.loads(line) for line in inline.read_bytes().splitlines()]
+    assert [line["line"] for line in full] == list(range(1, len(inputs) + 1))
+    assert all(line["provenance"]["sources"] == header["sources"] for line in full)
+    assert all(line["schema"] == "hostlocate.verdict/2" for line in full)
+    saved = (inline.stat().st_size - shared.stat().st_size) / len(inputs)
+    assert saved > 500  # bytes a line; docs/batch.md gives the measured figure
+
+    # resuming keeps the file's own choice: a header once, or the sources inline
+    def shape(path: Path) -> list[tuple[Any, ...]]:
+        lines = [json.loads(line) for line in path.read_bytes().splitlines()]
+        return [
+            (x.get("line"), x.get("input"), x.get("status"), x.get("provenance", x)["sources"])
+            for x in lines
+        ]
+
+    for path in (shared, inline):
+        whole = path.read_bytes()
+        before = shape(path)
+        path.write_bytes(whole[: whole.index(b"\n", len(whole) // 2) + 1])
+        assert run_main([str(src), "-o", str(path), "--resume", *QUIET], capsys)[0] == 0
+        assert shape(path) == before
 
 
 # -- the persistent cache across runs, on the loopback test internet ----------------------------

@@ -10,11 +10,13 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 
-from hostlocate import batch, serialize
+from hostlocate import batch, decide, serialize
 from hostlocate.batch import (
     CSV_VERDICT_COLUMNS,
+    BatchHeader,
     CsvInput,
     CsvWriter,
     JsonLinesWriter,
@@ -26,9 +28,12 @@ from hostlocate.batch import (
     jsonl_resume_point,
     open_text,
     read_lines,
-    render_summary,
+    resume,
     verdict_columns,
 )
+from hostlocate.batch.job import _verdicts
+from hostlocate.cli import render_summary
+from hostlocate.errors import ErrorCode, HostlocateError
 from hostlocate.models import (
     AddressFacts,
     DNSResult,
@@ -36,8 +41,10 @@ from hostlocate.models import (
     Hotline,
     Jurisdiction,
     NoticeContact,
+    Provenance,
     ReportedURL,
     Routing,
+    SourceInfo,
     Verdict,
 )
 
@@ -196,7 +203,7 @@ def rich_verdict(text: str = "hxxp://www.example[.]co.uk/a") -> Verdict:
             country="GB", confidence="high", basis="geoip", flags=("cdn", "anycast")
         ),
         routing=Routing(
-            hotlines=(Hotline(country="GB", name="Internet Watch Foundation"),),
+            hotlines=(Hotline(id="gb-iwf", country="GB", name="Internet Watch Foundation"),),
             notice_contacts=(
                 NoticeContact(role="hosting", email="abuse@host.test"),
                 NoticeContact(role="cdn", email="abuse@cdn.test"),
@@ -275,7 +282,7 @@ def test_a_json_line_is_the_verdicts_own_json_with_the_head_in_front() -> None:
 
 
 def test_a_verdict_that_cannot_be_written_is_replaced_not_torn_or_lost() -> None:
-    sink = batch._Sink(io.BytesIO())
+    sink = batch.Sink(io.BytesIO())
     writer = JsonLinesWriter()
     good = rich_verdict()
     assert batch.emit(sink, writer, Record(1, good.input), good) is good
@@ -341,7 +348,7 @@ def test_jsonl_resume_point_across_read_chunks(monkeypatch: pytest.MonkeyPatch) 
     data = jsonl_output((i, f"u{i}") for i in range(1, 40))
     line = len(data) // 39
     for chunk in (7, 64, 333, line, line * 2 + 5, line * 3 - 5, len(data) - 1):
-        monkeypatch.setattr(batch, "_CHUNK", chunk)
+        monkeypatch.setattr(resume, "_CHUNK", chunk)
         assert jsonl_resume_point(io.BytesIO(data + b'{"line":40,')) == ResumePoint(
             39, len(data), 39, "u39"
         )
@@ -424,12 +431,12 @@ def test_csv_resume_refuses_another_header() -> None:
 
 def test_skip_checks_the_output_matches_the_input() -> None:
     records = [Record(i, f"u{i}") for i in range(1, 6)]
-    rest = batch._skip(iter(records), ResumePoint(2, 99, 2, "u2"))
+    rest = batch.skip_answered(iter(records), ResumePoint(2, 99, 2, "u2"))
     assert [r.number for r in rest] == [3, 4, 5]
     with pytest.raises(UsageError, match="not the output of this input"):
-        batch._skip(iter(records), ResumePoint(2, 99, 2, "something else"))
+        batch.skip_answered(iter(records), ResumePoint(2, 99, 2, "something else"))
     with pytest.raises(UsageError, match="fewer"):
-        batch._skip(iter(records), ResumePoint(9, 99, 9, "u9"))
+        batch.skip_answered(iter(records), ResumePoint(9, 99, 9, "u9"))
 
 
 # -- summary -------------------------------------------------------------------------------------
@@ -498,7 +505,7 @@ class BrokenLocator:
 def test_a_failing_locator_still_answers_every_record_once_in_order() -> None:
     records = [Record(i, "boom" if i == 4 else f"u{i}") for i in range(1, 21)]
     locator = BrokenLocator(fail_after=6)
-    got = list(batch._verdicts(locator, iter(records), 3))  # type: ignore[arg-type]
+    got = list(_verdicts(locator, iter(records), 3))  # type: ignore[arg-type]
     assert [r.number for r, _ in got] == list(range(1, 21))
     assert all(v.input == r.url for r, v in got)
     assert got[3][1].error is not None
@@ -511,32 +518,192 @@ def test_an_input_error_ends_the_stream_and_is_reported() -> None:
         yield Record(1, "a")
         raise OSError("disk gone")
 
-    stream = batch._verdicts(BrokenLocator(10**9), records(), 8)  # type: ignore[arg-type]
+    stream = _verdicts(BrokenLocator(10**9), records(), 8)  # type: ignore[arg-type]
     with pytest.raises(batch.InputError, match="disk gone"):
         list(stream)
 
 
 def test_sink_holds_verdicts_until_size_time_or_flush() -> None:
     out = io.BytesIO()
-    sink = batch._Sink(out)
+    sink = batch.Sink(out)
+    v = invalid_verdict()
     for i in range(100):  # a burst: held in memory
         sink.buffer += b"r%d\n" % i
-        sink.added()
+        sink.added(v)
     assert out.getvalue() == b""
     sink.flush()  # what the locator's pause (on_wait) calls
     assert out.getvalue() == b"".join(b"r%d\n" % i for i in range(100))
     sink.flush()  # nothing held: nothing written
-    big = b"x" * batch._Sink.SIZE
+    big = b"x" * batch.Sink.SIZE
     sink.buffer += big
-    sink.added()  # past the size: written at once
+    sink.added(v)  # past the size: written at once
     assert out.getvalue().endswith(big)
-    time.sleep(batch._Sink.EVERY)
+    time.sleep(batch.Sink.EVERY)
     sink.buffer += b"late\n"
-    sink.added()  # held longer than EVERY since the last write out: written
+    sink.added(v)  # held longer than EVERY since the last write out: written
     assert out.getvalue().endswith(b"late\n")
     sink.buffer += b"appended in place\n"  # how writers add to it
     assert not out.getvalue().endswith(b"place\n")
-    sink.added()
-    time.sleep(batch._Sink.EVERY)
-    sink.added()
-    assert out.getvalue().endswith(b"appended in place\n")
+    sink.added(v)
+    time.sleep(batch.Sink.EVERY)
+    sink.buffer += b"next\n"
+    sink.added(v)
+    assert out.getvalue().endswith(b"appended in place\nnext\n")
+
+
+class FullDisk(io.RawIOBase):
+    """A raw file that takes ``room`` bytes, then fails as a full disk does."""
+
+    def __init__(self, room: int) -> None:
+        self.room = room
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        if self.room <= 0:
+            raise OSError(28, "No space left on device")
+        taken = bytes(b[: self.room])
+        self.data += taken
+        self.room -= len(taken)
+        return len(taken)
+
+
+def test_sink_reports_as_written_only_the_lines_the_output_holds_whole() -> None:
+    counted: list[Verdict] = []
+    out = FullDisk(room=25)
+    sink = batch.Sink(out, counted.extend)
+    verdicts = [invalid_verdict(f"u{i}") for i in range(4)]
+    for i, v in enumerate(verdicts):
+        sink.buffer += b"line %d ok\n" % i  # 10 bytes a line
+        sink.added(v)
+    with pytest.raises(OSError, match="No space"):
+        sink.flush()
+    assert bytes(out.data) == b"line 0 ok\nline 1 ok\nline "
+    assert counted == verdicts[:2]  # the third line is torn: not counted
+
+
+def test_summary_counts_what_is_written_and_says_why_a_run_stopped() -> None:
+    summary = Summary()
+    summary.add_written([invalid_verdict(), rich_verdict()])
+    summary.unclosed_quotes.append(7)
+    summary.stopped = "writing out.jsonl failed: No space left on device"
+    data = summary.to_dict(elapsed=1.0)
+    assert (data["records"], data["unclosed_quotes"], data["unclosed_quote_lines"]) == (2, 1, [7])
+    text = render_summary(data)
+    assert "STOPPED: writing out.jsonl failed: No space left on device" in text
+    assert "1 CSV row(s) with a quote never closed: line 7" in text
+
+
+# -- a CSV quote never closed --------------------------------------------------------------------
+
+
+def unclosed(text: str) -> tuple[list[Record], list[int], CsvInput]:
+    warned: list[int] = []
+    source = CsvInput(io.StringIO(text, newline=""), warn=lambda line, _msg: warned.append(line))
+    return list(source), warned, source
+
+
+def test_an_unclosed_quote_in_the_url_column_loses_no_row() -> None:
+    rows = "".join(f"http://h{i}.example/,{i}\n" for i in range(3, 1001))
+    text = 'url,n\nhttp://h1.example/,1\n"http://h2.example/,2\n' + rows
+    records, warned, source = unclosed(text)
+    assert len(records) == 1000
+    assert [r.number for r in records] == list(range(1, 1001))
+    assert warned == source.broken_lines == [3]  # the physical line, header counted
+    broken = records[1]
+    assert broken.problem is not None and broken.problem.code == "bad_url"
+    assert "line 3" in broken.problem.message and "never closed" in broken.problem.message
+    assert broken.url == '"http://h2.example/'
+    assert [r.url for r in records[2:4]] == ["http://h3.example/", "http://h4.example/"]
+    assert all(r.problem is None for r in records[2:])
+
+
+def test_an_unclosed_quote_in_another_column_swallowing_rows_is_found() -> None:
+    text = (
+        'id,url,note\n1,http://a.example/,"oops\n2,http://b.example/,fine\n3,http://c.example/,x\n'
+    )
+    records, warned, _ = unclosed(text)
+    assert [(r.number, r.url, r.problem is None) for r in records] == [
+        (1, "http://a.example/", False),
+        (2, "http://b.example/", True),
+        (3, "http://c.example/", True),
+    ]
+    assert warned == [2]
+
+
+def test_an_unclosed_quote_at_the_end_of_the_input_is_found() -> None:
+    records, warned, _ = unclosed('id,url,note\n1,http://a.example/,"it never\nends here\n')
+    assert warned == [2]
+    assert [r.url for r in records] == ["http://a.example/", ""]
+    assert records[0].problem is not None
+
+
+def test_a_quoted_multi_line_note_is_still_one_record() -> None:
+    text = 'id,url,note\n1,http://a.example/,"two\nlines, with a comma"\n2,http://b.example/,x\n'
+    records, warned, _ = unclosed(text)
+    assert warned == []
+    assert [r.url for r in records] == ["http://a.example/", "http://b.example/"]
+    assert records[0].fields is not None
+    assert records[0].fields["note"] == "two\nlines, with a comma"
+
+
+# -- the header record ---------------------------------------------------------------------------
+
+
+SOURCES = {
+    "geoip_country": SourceInfo(name="DB-IP Lite", version="2026-11", origin="bundled"),
+    "psl": SourceInfo(name="Public Suffix List", build_date="2026-11-01"),
+}
+
+
+def with_provenance(v: Verdict, sources: dict[str, SourceInfo]) -> Verdict:
+    prov = Provenance(version="0.1.0", resolved_at="2026-12-04T00:00:00Z", elapsed_ms=1.0)
+    return msgspec.structs.replace(v, provenance=msgspec.structs.replace(prov, sources=sources))
+
+
+def test_the_header_record_carries_the_sources_once_and_lines_leave_them_out() -> None:
+    header = BatchHeader(version="0.1.0", sources=SOURCES)
+    head = batch.formats.header_line(header)
+    obj = json.loads(head)
+    assert (
+        obj["schema"]
+        == "hostlocate.batch/1"
+        != json.loads(serialize.to_json(rich_verdict()))["schema"]
+    )
+    writer = JsonLinesWriter(header.sources)
+    same = with_provenance(rich_verdict(), dict(SOURCES))
+    other = with_provenance(rich_verdict(), {"psl": SourceInfo(name="another list")})
+    lines = writer.format(Record(1, same.input), same) + writer.format(Record(2, "x"), other)
+    first, second = lines.splitlines()
+    assert json.loads(first)["provenance"]["sources"] == {}
+    assert json.loads(second)["provenance"]["sources"]["psl"]["name"] == "another list"
+    inline = JsonLinesWriter().format(Record(1, same.input), same)
+    assert len(first) < len(inline) - 100
+    assert serialize.from_json(first).provenance == msgspec.structs.replace(
+        same.provenance, sources={}
+    )
+
+
+def test_jsonl_resume_point_reads_past_the_header_record() -> None:
+    head = batch.formats.header_line(BatchHeader(version="0.1.0", sources=SOURCES))
+    data = head + jsonl_output((i, f"u{i}") for i in range(1, 4))
+    point = jsonl_resume_point(io.BytesIO(data + b'{"line":4,'))
+    assert point == ResumePoint(3, len(data), 3, "u3", sources=SOURCES)
+    only = jsonl_resume_point(io.BytesIO(head))
+    assert only == ResumePoint(0, len(head), sources=SOURCES)
+    assert jsonl_resume_point(io.BytesIO(head[:-9])) == ResumePoint(0, 0)
+
+
+def test_usage_and_input_errors_are_in_the_error_tree() -> None:
+    assert issubclass(UsageError, HostlocateError) and issubclass(UsageError, ValueError)
+    assert issubclass(batch.InputError, HostlocateError)
+    assert UsageError("x").code == ErrorCode.USAGE
+    assert batch.InputError("x").code == ErrorCode.INPUT
+
+
+def test_batch_failure_verdicts_use_the_decision_constants() -> None:
+    assert batch.internal_verdict("x", "m").status == decide.UNRESOLVED
+    problem = ErrorInfo(code="bad_url", message="m")
+    assert batch.unreadable_verdict("x", problem).status == decide.INVALID
