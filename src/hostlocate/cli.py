@@ -14,6 +14,7 @@ import argparse
 import enum
 import functools
 import json
+import logging
 import os
 import sys
 from collections.abc import Iterator, Sequence
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import msgspec
 
-from hostlocate import serialize
+from hostlocate import _log, serialize
 from hostlocate.errors import ConfigError, DataError, InvalidURLError, UsageError
 from hostlocate.models import Verdict
 
@@ -231,6 +232,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:
         return int(exc.code or 0) if exc.code in (0, None) else ExitStatus.USAGE
     prefix = "hostlocate batch" if args.command == "batch" else "hostlocate"
+    # The library's warnings (a registry set aside, a damaged data file) reach the
+    # person at the terminal; records name inputs only by reference (see _log).
+    warnings = logging.StreamHandler(sys.stderr)
+    warnings.setLevel(logging.WARNING)
+    warnings.setFormatter(logging.Formatter(f"{prefix}: %(message)s"))
+    library = logging.getLogger(_log.ROOT)
+    library.addHandler(warnings)
     try:
         return _dispatch(args)
     except (UsageError, ConfigError) as exc:
@@ -247,6 +255,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:  # a write to stdout failed: a full disk, an I/O error
         sys.stderr.write(f"{prefix}: {exc.strerror or exc}\n")
         return _stdout_gone(ExitStatus.FAILURE)
+    finally:
+        library.removeHandler(warnings)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -352,7 +362,7 @@ def make_locator(args: argparse.Namespace, **extra: Any) -> Locator:
 
 
 def _locate_command(args: argparse.Namespace, out: TextIO) -> int:
-    from hostlocate.batch.job import Interrupted, ctrl_c_stops_reading, settle
+    from hostlocate.batch.job import Interrupted, ctrl_c_stops_reading
 
     with make_locator(args) as locator:
         verdicts = locator.locate_many(_inputs(args.urls, sys.stdin))
@@ -371,7 +381,6 @@ def _locate_command(args: argparse.Namespace, out: TextIO) -> int:
                 # Left midway (a closed pipe, a full disk): the stream ends here, while
                 # the locator still runs, not when the traceback lets go of it.
                 close()
-                settle(locator)
     return ExitStatus.OK
 
 

@@ -124,11 +124,24 @@ class Locator:
             return
         self._closed = True
         try:
-            self._submit(self._async.aclose()).result(timeout=10)
+            self._submit(self._shutdown()).result(timeout=10)
         finally:
             self._loop.call_soon_threadsafe(self._loop.stop)
             self._thread.join(timeout=10)
             self._loop.close()
+
+    async def _shutdown(self) -> None:
+        """Close the sources, then end what a stream left midway still runs (its
+        generators and tasks), so that closing the loop destroys nothing pending."""
+        try:
+            await self._async.aclose()
+        finally:
+            await self._loop.shutdown_asyncgens()
+            current = asyncio.current_task()
+            left = [t for t in asyncio.all_tasks() if t is not current]
+            for task in left:
+                task.cancel()
+            await asyncio.gather(*left, return_exceptions=True)
 
     def __enter__(self) -> Locator:
         return self

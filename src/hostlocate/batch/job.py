@@ -46,7 +46,6 @@ __all__ = [
     "Outcome",
     "ctrl_c_stops_reading",
     "run_batch",
-    "settle",
 ]
 
 DEFAULT_CONCURRENCY = 64
@@ -136,21 +135,6 @@ def ctrl_c_stops_reading() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
-
-
-def settle(locator: Locator, turns: int = 3) -> None:
-    """Let the locator's loop finish a stream that was left midway, before it closes.
-
-    Leaving ``locate_many`` early (a write error, Ctrl-C) cancels its look-ups;
-    their async generators are closed by tasks the loop runs on its next
-    turns. A locator closed before then makes asyncio report "Task was
-    destroyed but it is pending!". A look-up of the empty text (no I/O, an
-    ``invalid`` verdict) is one turn of the loop. ``Locator.close`` could do
-    this itself (``loop.shutdown_asyncgens``); until it does, callers do.
-    """
-    with contextlib.suppress(Exception):
-        for _ in range(turns):
-            locator.locate("")
 
 
 def run_batch(
@@ -276,7 +260,6 @@ class _Job:
                 finally:
                     if not ended:  # left midway: the look-ups end here, not at collection
                         verdicts.close()
-                        settle(locator)
                     sink.flush()
         except (KeyboardInterrupt, Interrupted):
             return Outcome.INTERRUPTED
