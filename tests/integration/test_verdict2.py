@@ -10,7 +10,11 @@ an APNIC address whose record sits at JPNIC, and the law-enforcement routes.
 
 from __future__ import annotations
 
+import json
+import shutil
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -166,3 +170,21 @@ def test_an_ipv4_address_inside_an_ipv6_literal_is_located(
     assert v.jurisdiction.country is not None
     assert "embedded_ipv4" in v.jurisdiction.flags
     assert any(how in r for r in v.jurisdiction.reasons)
+
+
+def test_no_registry_service_is_remembered_so_warm_records_need_no_look_up(
+    dns_lab: DnsLab, rdap_lab: RdapLab, tmp_path: Path
+) -> None:
+    # As with the bundled bootstrap, which has no dns.json: the registrar cannot be
+    # asked, and that answer is kept like a 404, so the host's decision is kept.
+    for kind in ("ipv4", "ipv6", "asn"):
+        shutil.copy(rdap_lab.bootstrap_dir / f"{kind}.json", tmp_path / f"{kind}.json")
+    no_domains = {"version": "1.0", "publication": "2026-12-01T00:00:00Z", "services": []}
+    (tmp_path / "dns.json").write_text(json.dumps(no_domains), encoding="utf-8")
+    with Locator([dns_lab.resolver], rdap_bootstrap=tmp_path, rdap_options=NO_RATE_LIMITS) as fresh:
+        first = fresh.locate(dns_lab.names["fr"])
+        started = time.perf_counter()
+        again = fresh._async._answer_now(dns_lab.names["fr"], started)
+    assert first.jurisdiction.country == "FR"
+    assert not [c for c in first.routing.notice_contacts if c.role == "registrar"]
+    assert isinstance(again, Verdict), "the decision was not kept"

@@ -361,7 +361,12 @@ class RdapClient:
             None,
         )
         if url is None:
-            return query.fail(ErrorCode.RDAP_NO_SERVICE, f"no usable RDAP service for {query}", 0)
+            # The bootstrap names no service for it (a bundled one holds no dns.json):
+            # remembered like a 404, so warm records are not held for a look-up
+            # that can never be made.
+            result = query.fail(ErrorCode.RDAP_NO_SERVICE, f"no usable RDAP service for {query}", 0)
+            self._keep(query.entry, query.key, result, self._negative_ttl)
+            return result
         tally = Tally()
         try:
             fetched = await fetcher.get_json(url, deadline, tally)
