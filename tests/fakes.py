@@ -12,7 +12,14 @@ from collections import Counter
 from typing import Any
 
 from hostlocate.errors import ErrorCode
-from hostlocate.models import DnsPart, GeoFacts, IpOwnership, RegistrarInfo, SourceInfo
+from hostlocate.models import (
+    AutnumInfo,
+    DnsPart,
+    GeoFacts,
+    IpOwnership,
+    RegistrarInfo,
+    SourceInfo,
+)
 
 
 class FakeDns:
@@ -84,9 +91,12 @@ class FakeOwners:
         networks: dict[str, IpOwnership],
         registrars: dict[str, RegistrarInfo] | None = None,
         ttl: float = 600.0,
+        autnums: dict[int, AutnumInfo] | None = None,
     ) -> None:
         self.networks = networks
         self.registrars = registrars or {}
+        self.autnums = autnums or {}
+        self._asns: dict[int, tuple[AutnumInfo, float]] = {}
         self.ttl = ttl
         self.asked: Counter[str] = Counter()
         self._ips: dict[str, tuple[IpOwnership, float]] = {}
@@ -112,6 +122,16 @@ class FakeOwners:
             domain=domain, error=ErrorCode.RDAP_NOT_FOUND.value
         )
         self._domains[domain] = (found, time.monotonic() + self.ttl)
+        return found
+
+    def cached_autnum(self, asn: int) -> tuple[AutnumInfo, float] | None:
+        hit = self._asns.get(asn)
+        return hit if hit is not None and hit[1] > time.monotonic() else None
+
+    async def lookup_autnum(self, asn: int, *, deadline: float | None = None) -> AutnumInfo:
+        self.asked[f"AS{asn}"] += 1
+        found = self.autnums.get(asn) or AutnumInfo(asn=asn, error=ErrorCode.RDAP_NOT_FOUND.value)
+        self._asns[asn] = (found, time.monotonic() + self.ttl)
         return found
 
     def stats(self) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from hostlocate.datasets import resolution
 from hostlocate.errors import ConfigError, DataError, ErrorCode, InvalidURLError
 from hostlocate.models import DnsPart, DNSResult, Report, ReportedURL, SourceInfo, Verdict
 from hostlocate.parse import exceeds_dns_limits, parse_reported_url
-from hostlocate.plan import Answer, Need, Outcome, OwnerOf, Plan, RegistrarOf, ResolveName
+from hostlocate.plan import Answer, AutnumOf, Need, Outcome, OwnerOf, Plan, ResolveName
 from hostlocate.sources.base import DnsSource, GeoSource, OwnerSource
 from hostlocate.verdicts import VerdictBuilder
 
@@ -304,6 +304,8 @@ class AsyncLocator:
             return None
         if isinstance(need, OwnerOf):
             return owners.cached_ip(need.ip)
+        if isinstance(need, AutnumOf):
+            return owners.cached_autnum(need.asn)
         return owners.cached_domain(need.domain)
 
     async def _finish(self, text: str, request: _Request, started: float) -> Verdict:
@@ -384,7 +386,8 @@ class AsyncLocator:
         owners = self._owner_source()
         if isinstance(need, OwnerOf):
             return await owners.lookup_ip(need.ip, deadline=deadline)
-        assert isinstance(need, RegistrarOf)
+        if isinstance(need, AutnumOf):
+            return await owners.lookup_autnum(need.asn, deadline=deadline)
         return await owners.lookup_domain(need.domain, deadline=deadline)
 
     def _answer_item(self, item: object, started: float) -> Verdict | tuple[str, _Request]:

@@ -138,13 +138,22 @@ def address_facts(
     )
 
 
-def with_owner(facts: AddressFacts, owner: IpOwnership) -> AddressFacts:
-    """An address's local facts with what RDAP says of its holder."""
+def needs_as_contact(owner: IpOwnership | None) -> bool:
+    """A network RDAP found that names no abuse desk: its origin AS's is asked."""
+    return owner is not None and owner.error is None and not owner.abuse_emails
+
+
+def with_owner(
+    facts: AddressFacts, owner: IpOwnership, as_contacts: tuple[str, ...] = ()
+) -> AddressFacts:
+    """An address's local facts with what RDAP says of its holder; the origin AS's
+    abuse desk stands in where the network names none."""
+    emails = owner.abuse_emails or as_contacts
     return msgspec.structs.replace(
         facts,
         network=owner.network,
         holder=owner.holder,
-        abuse_emails=owner.abuse_emails[:MAX_CONTACTS_PER_ROLE],
+        abuse_emails=emails[:MAX_CONTACTS_PER_ROLE],
         rdap_error=owner.error,
     )
 

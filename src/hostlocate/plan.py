@@ -21,6 +21,7 @@ from hostlocate import decide
 from hostlocate.errors import ErrorCode
 from hostlocate.models import (
     AddressFacts,
+    AutnumInfo,
     DnsPart,
     DNSResult,
     Hotline,
@@ -33,6 +34,7 @@ from hostlocate.models import (
 
 __all__ = [
     "Answer",
+    "AutnumOf",
     "Need",
     "Outcome",
     "OwnerOf",
@@ -66,8 +68,14 @@ class RegistrarOf(NamedTuple):
     domain: str
 
 
-Need = ResolveName | OwnerOf | RegistrarOf
-Answer = DnsPart | IpOwnership | RegistrarInfo
+class AutnumOf(NamedTuple):
+    """The abuse desk of an autonomous system (RDAP ``autnum``)."""
+
+    asn: int
+
+
+Need = ResolveName | OwnerOf | RegistrarOf | AutnumOf
+Answer = DnsPart | IpOwnership | RegistrarInfo | AutnumInfo
 
 
 class Outcome(NamedTuple):
@@ -154,16 +162,35 @@ class Plan:
         # The drivers answer each need with its own kind of record, in order.
         owners = dict(zip(owned, cast(tuple[IpOwnership, ...], answers[: len(owned)]), strict=True))
         registrar = cast(RegistrarInfo, answers[-1]) if len(needs) > len(owned) else None
+        # A network whose record names no abuse desk: its origin AS's may.
+        silent = sorted(
+            {
+                f.asn
+                for f in (*local, *disclosed)
+                if f.asn is not None and decide.needs_as_contact(owners.get(f.ip))
+            }
+        )
+        as_contacts: dict[int, tuple[str, ...]] = {}
+        if silent:
+            found = yield tuple(AutnumOf(asn) for asn in silent)
+            for asn, info in zip(silent, cast(tuple[AutnumInfo, ...], found), strict=True):
+                if info.error is None and info.abuse_emails:
+                    as_contacts[asn] = info.abuse_emails
         chain = dns_result.cname_chain if dns_result is not None else ()
+
+        def with_owners(facts: list[AddressFacts]) -> tuple[AddressFacts, ...]:
+            return tuple(
+                decide.with_owner(f, owners[f.ip], as_contacts.get(f.asn or -1, ()))
+                if f.ip in owners
+                else f
+                for f in facts
+            )
+
         evidence = decide.Evidence(
             dns=dns_result,
-            addresses=tuple(
-                decide.with_owner(f, owners[f.ip]) if f.ip in owners else f for f in local
-            ),
+            addresses=with_owners(local),
             cname_providers=self._chain_providers(chain),
-            origin=tuple(
-                decide.with_owner(f, owners[f.ip]) if f.ip in owners else f for f in disclosed
-            ),
+            origin=with_owners(disclosed),
             platform=self._platform_for(url, chain),
             redirector=self._redirector_for(url),
             registrar=registrar,

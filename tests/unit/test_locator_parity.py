@@ -13,7 +13,15 @@ from typing import Any
 import pytest
 
 from hostlocate import AsyncLocator, Locator
-from hostlocate.models import DnsPart, GeoFacts, IpOwnership, Network, RegistrarInfo, Verdict
+from hostlocate.models import (
+    AutnumInfo,
+    DnsPart,
+    GeoFacts,
+    IpOwnership,
+    Network,
+    RegistrarInfo,
+    Verdict,
+)
 from tests.fakes import FakeDns, FakeGeo, FakeOwners
 
 RIPE = "193.0.6.139"
@@ -157,3 +165,20 @@ def test_locate_refuses_what_is_not_text(bad: object) -> None:
         (verdict,) = loc.locate_many([bad])  # type: ignore[list-item]
     assert verdict.status == "invalid" and verdict.error is not None
     assert verdict.error.code == "not_text"
+
+
+def test_a_network_without_an_abuse_desk_takes_its_origin_ass() -> None:
+    dns, _, geo = _sources()
+    silent = IpOwnership(network=Network(cidr="193.0.0.0/21", rir="ripe", country="NL"))
+    owners = FakeOwners(
+        {RIPE: silent, V6: silent},
+        autnums={3333: AutnumInfo(asn=3333, abuse_emails=("abuse@as3333.example",))},
+    )
+    with Locator(dns=dns, owners=owners, geo=geo, registrar=False) as loc:
+        first = loc.locate(INPUTS[0])
+        again = loc.locate(INPUTS[0])
+    assert [(c.role, c.email) for c in first.routing.notice_contacts] == [
+        ("hosting", "abuse@as3333.example")
+    ]
+    assert again.routing == first.routing
+    assert owners.asked["AS3333"] == 1  # asked once, for both addresses, then kept
