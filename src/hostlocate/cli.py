@@ -24,7 +24,7 @@ import msgspec
 
 from hostlocate import _log, serialize
 from hostlocate.errors import ConfigError, DataError, InvalidURLError, UsageError
-from hostlocate.models import Verdict
+from hostlocate.models import Report, Verdict
 
 if TYPE_CHECKING:
     from hostlocate.locator import Locator
@@ -139,6 +139,11 @@ def _add_batch_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--delimiter", default=",", metavar="CHAR", help="CSV field delimiter (default ,)"
     )
+    g.add_argument(
+        "--origin-column",
+        metavar="NAME",
+        help="CSV column of origin addresses an intermediary disclosed (';' or space apart)",
+    )
     g = parser.add_argument_group("output")
     g.add_argument(
         "--format",
@@ -206,6 +211,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("locate", help="locate reported URLs: one verdict each")
     p.add_argument("urls", nargs="+", metavar="URL", help="reported URLs, or - for stdin")
     p.add_argument("--json", action="store_true", help="JSON lines instead of a readable table")
+    p.add_argument(
+        "--origin",
+        action="append",
+        default=[],
+        metavar="IP",
+        help="an origin address the CDN or proxy disclosed (repeatable): it decides",
+    )
     _add_locator_options(p)
 
     p = sub.add_parser("batch", help="locate a file of reported URLs (the exchange path)")
@@ -365,7 +377,11 @@ def _locate_command(args: argparse.Namespace, out: TextIO) -> int:
     from hostlocate.batch.job import Interrupted, ctrl_c_stops_reading
 
     with make_locator(args) as locator:
-        verdicts = locator.locate_many(_inputs(args.urls, sys.stdin))
+        inputs: Iterator[str | Report] = _inputs(args.urls, sys.stdin)
+        if args.origin:
+            origin = tuple(args.origin)
+            inputs = (Report(url, origin) for url in _inputs(args.urls, sys.stdin))
+        verdicts = locator.locate_many(inputs)
         ended = False
         try:
             with ctrl_c_stops_reading():
@@ -404,6 +420,7 @@ def _batch_command(args: argparse.Namespace) -> int:
         use_cache=not args.no_cache,
         summary_json=args.summary_json,
         inline_sources=args.inline_sources,
+        origin_column=args.origin_column,
     )
     result = run_batch(opts, functools.partial(make_locator, args))
     sys.stderr.write(render_summary(result.summary))

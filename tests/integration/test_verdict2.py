@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from hostlocate import Locator, Report, Verdict
+from hostlocate.cli import main
 from tests.netlab import DnsLab
 from tests.rdaplab import NO_RATE_LIMITS, RdapLab
 
@@ -188,3 +189,53 @@ def test_no_registry_service_is_remembered_so_warm_records_need_no_look_up(
     assert first.jurisdiction.country == "FR"
     assert not [c for c in first.routing.notice_contacts if c.role == "registrar"]
     assert isinstance(again, Verdict), "the decision was not kept"
+
+
+def _lab_options(dns_lab: DnsLab, rdap_lab: RdapLab) -> list[str]:
+    return [
+        "--nameserver",
+        dns_lab.resolver,
+        "--rdap-bootstrap",
+        str(rdap_lab.bootstrap_dir),
+        "--rdap-rate",
+        "*=1000",
+    ]
+
+
+def test_the_command_decides_from_the_origin_given(
+    dns_lab: DnsLab, rdap_lab: RdapLab, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"http://{dns_lab.names['cdn']}/gallery"
+    code = main(["locate", "--json", *_lab_options(dns_lab, rdap_lab), "--origin", OVH_FR, url])
+    assert code == 0
+    (verdict,) = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert verdict["jurisdiction"]["country"] == "FR"
+    assert verdict["jurisdiction"]["basis"] == "origin_disclosed"
+    assert [a["ip"] for a in verdict["origin"]] == [OVH_FR]
+
+
+def test_a_batch_column_carries_the_origin(
+    dns_lab: DnsLab, rdap_lab: RdapLab, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    cdn = f"http://{dns_lab.names['cdn']}/gallery"
+    src = tmp_path / "reports.csv"
+    src.write_text(f"url,origin\n{cdn},{OVH_FR}\n{cdn},\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    code = main(
+        [
+            "batch",
+            str(src),
+            "--origin-column",
+            "origin",
+            "-o",
+            str(out),
+            "--no-progress",
+            "--no-cache",
+            *_lab_options(dns_lab, rdap_lab),
+        ]
+    )
+    capsys.readouterr()
+    assert code == 0
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    verdicts = [line for line in lines if line.get("schema") == "hostlocate.verdict/2"]
+    assert [v["jurisdiction"]["basis"] for v in verdicts] == ["origin_disclosed", "origin_hidden"]

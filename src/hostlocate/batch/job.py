@@ -32,7 +32,7 @@ from hostlocate.batch.records import CsvInput, Record, count_records, open_text,
 from hostlocate.batch.resume import ResumePoint, csv_resume_point, jsonl_resume_point, skip_answered
 from hostlocate.batch.summary import Summary
 from hostlocate.errors import InputError, UsageError
-from hostlocate.models import Verdict
+from hostlocate.models import Report, Verdict
 
 if TYPE_CHECKING:
     from hostlocate.locator import Locator
@@ -90,6 +90,8 @@ class BatchOptions:
     summary_json: str | None = None
     inline_sources: bool = False
     """Keep the data sources in every JSON line instead of writing a header record."""
+    origin_column: str | None = None
+    """CSV column holding origin addresses an intermediary disclosed (``;`` or space apart)."""
 
     def __post_init__(self) -> None:
         if self.resume and self.output == "-":
@@ -98,6 +100,8 @@ class BatchOptions:
             raise UsageError("OUTPUT is INPUT: refusing to overwrite the input")
         if len(self.delimiter) != 1:
             raise UsageError("--delimiter must be one character")
+        if self.origin_column is not None and not self.csv_in:
+            raise UsageError("--origin-column needs CSV input")
 
 
 def _same_file(a: str, b: str) -> bool:
@@ -199,6 +203,8 @@ class _Job:
                 self.text, column=opts.column, delimiter=opts.delimiter, warn=self._unclosed
             )
             input_columns = source.header if source.header else [opts.column]
+            if opts.origin_column is not None and opts.origin_column not in source.header:
+                raise UsageError(f"the CSV input has no column {opts.origin_column!r}")
             records = iter(source)
         else:
             input_columns = [formats.PLAIN_URL_COLUMN]
@@ -247,7 +253,9 @@ class _Job:
         bar = self._progress(skip)
         sink = formats.Sink(out, self.summary.add_written)
         sink.buffer += head
-        verdicts = _verdicts(locator, records, self.opts.concurrency, sink.flush)
+        verdicts = _verdicts(
+            locator, records, self.opts.concurrency, sink.flush, self.opts.origin_column
+        )
         ended = False
         try:
             with ctrl_c_stops_reading():
@@ -399,6 +407,7 @@ def _verdicts(
     records: Iterator[Record],
     concurrency: int,
     on_wait: Callable[[], None] | None = None,
+    origin_column: str | None = None,
 ) -> Generator[tuple[Record, Verdict], None, None]:
     """Each record with its verdict, in order; a locator failure is answered record by record.
 
@@ -411,7 +420,7 @@ def _verdicts(
     pending: collections.deque[Record] = collections.deque()
     input_error: BaseException | None = None
 
-    def urls() -> Iterator[str]:
+    def urls() -> Iterator[str | Report]:
         nonlocal input_error
         append = pending.append
         while True:
@@ -423,7 +432,9 @@ def _verdicts(
                 input_error = exc
                 return
             append(record)
-            yield record.url  # "" for an unreadable record, whose verdict is replaced
+            origin = _origin(record, origin_column)
+            # "" for an unreadable record, whose verdict is replaced
+            yield Report(record.url, origin) if origin else record.url
 
     while True:
         progressed = False
@@ -439,7 +450,7 @@ def _verdicts(
             failure = exc
         while pending:
             record = pending.popleft()
-            yield record, _locate_one(locator, record, failure)
+            yield record, _locate_one(locator, record, failure, origin_column)
     if input_error is not None:
         raise InputError(str(input_error)) from input_error
 
@@ -450,11 +461,20 @@ def _for_record(record: Record, verdict: Verdict) -> Verdict:
     return unreadable_verdict(record.url, record.problem)
 
 
-def _locate_one(locator: Locator, record: Record, failure: BaseException) -> Verdict:
+def _origin(record: Record, column: str | None) -> tuple[str, ...]:
+    """The origin addresses a record's CSV row carries, if a column is named."""
+    if column is None or record.fields is None:
+        return ()
+    return tuple(record.fields.get(column, "").replace(";", " ").split())
+
+
+def _locate_one(
+    locator: Locator, record: Record, failure: BaseException, origin_column: str | None = None
+) -> Verdict:
     if record.problem is not None:
         return unreadable_verdict(record.url, record.problem)
     try:
-        return locator.locate(record.url)
+        return locator.locate(record.url, origin=_origin(record, origin_column))
     except Exception as exc:
         return internal_verdict(
             record.url, f"internal error: {exc!r} (after the batch failed: {failure!r})"
