@@ -42,6 +42,7 @@ from hostlocate.models import ErrorInfo, Routing, Verdict
 
 if TYPE_CHECKING:
     from hostlocate.locator import Locator
+    from hostlocate.redis_store import RedisStore
     from hostlocate.store import SqliteStore
 
 __all__ = [
@@ -755,7 +756,7 @@ class _Job:
         self.text: TextIO | None = None
         self.out: BinaryIO | None = None
         """The output file this job opened (None when writing to stdout)."""
-        self.store: SqliteStore | None = None
+        self.store: SqliteStore | RedisStore | None = None
         self.summary = Summary()
 
     def close(self) -> None:
@@ -859,10 +860,10 @@ class _Job:
     def _locator(self) -> Locator:
         if not self.opts.use_cache:
             return self.make_locator(self.args)
-        from hostlocate.store import SqliteStore
+        from hostlocate.caches import open_cache
 
         try:
-            self.store = SqliteStore(self.opts.cache)
+            self.store = open_cache(self.opts.cache, notice=self.err.write)
         except DataError as exc:
             self.err.write(f"hostlocate batch: {exc}; going on without a persistent cache\n")
             return self.make_locator(self.args)

@@ -1,0 +1,28 @@
+"""pytest plugin: the session fixture `redis_lab` (load with pytest_plugins)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests._need import absent
+from tests.redislab.lab import LabUnavailable, RedisLab, start_redis_lab
+
+__all__ = ["redis_lab"]
+
+
+@pytest.fixture(scope="session")
+def redis_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisLab]:
+    """redis-server on loopback, started once per test session.
+
+    Skips when redis-server is not installed, except under CI=true, where its
+    absence is a failure: CI must install it (``scripts/setup --test`` does).
+    Tests call ``redis_lab.flush()`` (or use a database of their own) first.
+    """
+    try:
+        lab = start_redis_lab(tmp_path_factory.mktemp("redis_lab"))
+    except LabUnavailable as exc:
+        absent(str(exc))
+    with lab:
+        yield lab
