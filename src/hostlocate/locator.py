@@ -618,7 +618,7 @@ class AsyncLocator:
                 bootstrap_dir=self._rdap_bootstrap,
                 bootstrap=self._bootstrap,
                 timeout=self.timeout,
-                store=self._store,
+                cache=self._store,
                 **self._rdap_options,
             )
         return self._rdap

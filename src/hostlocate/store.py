@@ -26,6 +26,7 @@ Why it is built this way:
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import os
 import sqlite3
@@ -41,6 +42,8 @@ import platformdirs
 
 from hostlocate.cache import Cache, CacheStats
 from hostlocate.errors import DataError
+from hostlocate.sources._rdap_cache import range_blocks
+from hostlocate.sources.base import RdapEntryKind
 
 __all__ = [
     "DEFAULT_MAX_ENTRIES",
@@ -58,6 +61,14 @@ SCHEMA_VERSION = 1
 """``PRAGMA user_version`` of the file; a file with another version is emptied."""
 _MAX_TTL = 365 * 86_400.0
 _PAGE = 1000
+_RANGE_NS = "rdap-range:"
+_ENTRY_NS = "rdap-"
+
+
+def _block_key(version: int, length: int, key: int) -> str:
+    """A CIDR block as a key whose order follows the prefix length."""
+    return f"{version}/{length:03d}/{key:x}"
+
 
 _log = logging.getLogger(__name__)
 
@@ -158,6 +169,65 @@ class SqliteStore:
                 )
                 out[name] = total.as_dict()
         return out
+
+    # -- the RDAP cache (hostlocate.sources.base.RdapCache) ------------------------------
+
+    def find_network(
+        self, service: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    ) -> tuple[bytes, float] | None:
+        """The smallest live range kept for ``service`` holding ``address``.
+
+        A range is stored under each CIDR block it splits into, so one indexed
+        query over the address's prefixes (33 for IPv4, 129 for IPv6) finds it.
+        """
+        bits = address.max_prefixlen
+        number = int(address)
+        keys = [_block_key(address.version, n, number >> (bits - n)) for n in range(bits + 1)]
+        marks = ",".join("?" * len(keys))
+        with self._lock:
+            conn = self._connection()
+            try:
+                rows = conn.execute(
+                    f"SELECT key, expires, value FROM entries WHERE ns = ? AND key IN ({marks})"
+                    " AND expires > ? ORDER BY key DESC LIMIT 1",
+                    (_RANGE_NS + service, *keys, self._clock()),
+                ).fetchall()
+            except sqlite3.Error as exc:
+                self._failed(exc)
+                rows = []
+        if not rows:
+            self.stats.misses += 1
+            return None
+        self.stats.hits += 1
+        _, expires, value = rows[0]
+        return bytes(value), float(expires) - self._clock()
+
+    def put_network(
+        self, service: str, version: int, start: int, end: int, value: bytes, ttl: float
+    ) -> None:
+        """Keep ``value`` under every CIDR block of the range (a range of more
+        than 64 blocks is not kept)."""
+        blocks = range_blocks(version, start, end)
+        if blocks is None or not ttl > 0:
+            return
+        expires = self._clock() + min(ttl, _MAX_TTL)
+        for length, key in blocks:
+            self._put(_RANGE_NS + service, _block_key(version, length, key), expires, value)
+
+    def get_entry(self, kind: RdapEntryKind, key: str) -> tuple[bytes, float] | None:
+        """The live RDAP entry kept under ``key`` and the seconds it has left."""
+        row = self._get(_ENTRY_NS + kind, key)
+        remaining = row[0] - self._clock() if row is not None else 0.0
+        if row is None or remaining <= 0:
+            self.stats.misses += 1
+            return None
+        self.stats.hits += 1
+        return row[1], remaining
+
+    def put_entry(self, kind: RdapEntryKind, key: str, value: bytes, ttl: float) -> None:
+        """Keep an RDAP entry under ``key`` for ``ttl`` seconds."""
+        if ttl > 0:
+            self._put(_ENTRY_NS + kind, key, self._clock() + min(ttl, _MAX_TTL), value)
 
     # -- whole-file operations ------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import multiprocessing
 import sqlite3
 from pathlib import Path
@@ -13,6 +14,8 @@ import pytest
 from hostlocate.cache import TTLCache
 from hostlocate.errors import DataError
 from hostlocate.models import DNSResult, Network
+from hostlocate.sources._rdap_cache import MemoryRdapCache
+from hostlocate.sources.base import RdapCache
 from hostlocate.store import SqliteStore, TieredCache, default_cache_path
 
 
@@ -308,3 +311,36 @@ def test_an_empty_store_is_still_truthy(path: Path) -> None:
     with SqliteStore(path) as store:
         assert store.count() == 0
         assert store  # "if cache:" must mean "a cache was given"
+
+
+def _v4(text: str) -> int:
+    return int(ipaddress.IPv4Address(text))
+
+
+@pytest.mark.parametrize("make", ["sqlite", "memory"])
+def test_rdap_ranges_are_found_by_address_within_their_service(
+    path: Path, clock: Clock, make: str
+) -> None:
+    """Both RDAP caches: smallest range first, one service's ranges never answer another's."""
+    cache: RdapCache = (
+        SqliteStore(path, clock=clock) if make == "sqlite" else MemoryRdapCache(clock=clock)
+    )
+    ripe, arin = "https://ripe.test/", "https://arin.test/"
+    cache.put_network(ripe, 4, _v4("193.0.0.0"), _v4("193.0.7.255"), b"allocation", 600)
+    cache.put_network(ripe, 4, _v4("193.0.6.0"), _v4("193.0.6.255"), b"assignment", 60)
+    cache.put_network(ripe, 6, 0x2A00 << 112, (0x2A00 << 112) | (1 << 112) - 1, b"v6", 600)
+    inside = ipaddress.IPv4Address("193.0.6.139")
+    assert cache.find_network(ripe, inside) == (b"assignment", 60)
+    assert cache.find_network(ripe, ipaddress.IPv4Address("193.0.1.1")) == (b"allocation", 600)
+    assert cache.find_network(ripe, ipaddress.IPv6Address("2a00::1")) == (b"v6", 600)
+    assert cache.find_network(arin, inside) is None
+    assert cache.find_network(ripe, ipaddress.IPv4Address("193.0.8.0")) is None
+    clock.now += 61
+    assert cache.find_network(ripe, inside) == (b"allocation", 539)
+    cache.put_entry("registrar", "example.com", b"registrar", 30)
+    assert cache.get_entry("registrar", "example.com") == (b"registrar", 30)
+    assert cache.get_entry("negative", "example.com") is None
+    clock.now += 30
+    assert cache.get_entry("registrar", "example.com") is None
+    if isinstance(cache, SqliteStore):
+        cache.close()

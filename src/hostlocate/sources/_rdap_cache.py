@@ -17,12 +17,34 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-__all__ = ["RangeCache"]
+from hostlocate.cache import TTLCache
+from hostlocate.sources.base import RdapEntryKind
+
+__all__ = ["MemoryRdapCache", "RangeCache", "range_blocks"]
 
 V = TypeVar("V")
 
 _MAX_BLOCKS = 64
 """Ranges splitting into more CIDR blocks than this are not cached (never seen in RDAP)."""
+
+
+def range_blocks(version: int, start: int, end: int) -> list[tuple[int, int]] | None:
+    """The CIDR blocks of a range as (prefix length, address >> host bits), or None
+    for a range that is unusable or splits into too many blocks."""
+    if version not in (4, 6) or start > end:
+        return None
+    bits = 32 if version == 4 else 128
+    try:
+        first = ipaddress.IPv4Address(start) if version == 4 else ipaddress.IPv6Address(start)
+        last = ipaddress.IPv4Address(end) if version == 4 else ipaddress.IPv6Address(end)
+        nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = list(
+            ipaddress.summarize_address_range(first, last)
+        )
+    except (ValueError, TypeError):
+        return None
+    if len(nets) > _MAX_BLOCKS:
+        return None
+    return [(net.prefixlen, int(net.network_address) >> (bits - net.prefixlen)) for net in nets]
 
 
 class _Entry(Generic[V]):
@@ -97,29 +119,17 @@ class RangeCache(Generic[V]):
         self.misses += 1
         return None
 
-    def put(self, version: int, start: int, end: int, value: V) -> bool:
-        """Store ``value`` for the range [start, end]; False if the range is unusable."""
-        if version not in (4, 6) or start > end:
-            return False
-        bits = 32 if version == 4 else 128
-        try:
-            first = ipaddress.ip_address(start) if version == 4 else ipaddress.IPv6Address(start)
-            last = ipaddress.ip_address(end) if version == 4 else ipaddress.IPv6Address(end)
-            nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = list(
-                ipaddress.summarize_address_range(first, last)
-            )
-        except ValueError:
-            return False
-        if len(nets) > _MAX_BLOCKS:
+    def put(self, version: int, start: int, end: int, value: V, ttl: float | None = None) -> bool:
+        """Store ``value`` for the range [start, end] for ``ttl`` seconds (default:
+        the cache's); False if the range is unusable."""
+        blocks = range_blocks(version, start, end)
+        if blocks is None:
             return False
         span = (version, start, end)
         old = self._entries.get(span)
         if old is not None:
             self._remove(old)
-        blocks = [
-            (net.prefixlen, int(net.network_address) >> (bits - net.prefixlen)) for net in nets
-        ]
-        entry = _Entry(span, blocks, self._clock() + self.ttl, value)
+        entry = _Entry(span, blocks, self._clock() + (self.ttl if ttl is None else ttl), value)
         table = self._tables[version]
         for length, key in blocks:
             if length not in table:
@@ -150,3 +160,51 @@ class RangeCache(Generic[V]):
         self._entries.clear()
         self._tables = {4: {}, 6: {}}
         self._lengths = {4: [], 6: []}
+
+
+class MemoryRdapCache:
+    """The default :class:`~hostlocate.sources.base.RdapCache`: bounded, in this
+    process only, one :class:`RangeCache` per service."""
+
+    def __init__(
+        self,
+        *,
+        max_entries: int = 65_536,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.max_entries = max_entries
+        self._clock = clock
+        self._ranges: dict[str, RangeCache[bytes]] = {}
+        self._entries: dict[str, TTLCache[str, bytes]] = {}
+
+    def __len__(self) -> int:
+        """Ranges held, every service together."""
+        return sum(len(ranges) for ranges in self._ranges.values())
+
+    def find_network(
+        self, service: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    ) -> tuple[bytes, float] | None:
+        ranges = self._ranges.get(service)
+        found = None if ranges is None else ranges.get_with_expiry(address)
+        return None if found is None else (found[0], found[1] - self._clock())
+
+    def put_network(
+        self, service: str, version: int, start: int, end: int, value: bytes, ttl: float
+    ) -> None:
+        ranges = self._ranges.get(service)
+        if ranges is None:
+            ranges = RangeCache(max_entries=self.max_entries, clock=self._clock)
+            self._ranges[service] = ranges
+        ranges.put(version, start, end, value, ttl)
+
+    def get_entry(self, kind: RdapEntryKind, key: str) -> tuple[bytes, float] | None:
+        entries = self._entries.get(kind)
+        found = None if entries is None else entries.get_with_expiry(key)
+        return None if found is None else (found[0], found[1] - self._clock())
+
+    def put_entry(self, kind: RdapEntryKind, key: str, value: bytes, ttl: float) -> None:
+        entries = self._entries.get(kind)
+        if entries is None:
+            entries = TTLCache(min(self.max_entries, 65_536), clock=self._clock)
+            self._entries[kind] = entries
+        entries.put(key, value, ttl)

@@ -25,7 +25,7 @@ import msgspec
 from hostlocate.errors import ErrorCode
 from hostlocate.sources._rdap_parse import registry_for_url
 from hostlocate.sources._rdap_policy import ServicePolicy
-from hostlocate.sources._rdap_ratelimit import RateLimiter
+from hostlocate.sources.base import RateBudget
 
 __all__ = ["Failure", "Fetched", "Fetcher", "Tally", "parse_retry_after"]
 
@@ -88,7 +88,7 @@ class Fetcher:
         self,
         client: httpx.AsyncClient,
         policy: ServicePolicy,
-        limiter: RateLimiter,
+        budget: RateBudget,
         *,
         timeout: float,
         max_redirects: int,
@@ -100,7 +100,7 @@ class Fetcher:
     ) -> None:
         self.client = client
         self.policy = policy
-        self.limiter = limiter
+        self.budget = budget
         self.timeout = timeout
         self.max_redirects = max_redirects
         self.max_body_bytes = max_body_bytes
@@ -126,14 +126,11 @@ class Fetcher:
                 code = ErrorCode.RDAP_REDIRECT_REFUSED if hops else ErrorCode.RDAP_NO_SERVICE
                 raise Failure(code, refused)
             registry = registry_for_url(url)
-            wait = self.limiter.reserve(registry, deadline)
-            if wait is None:
+            if not await self.budget.acquire(registry, deadline):
                 raise Failure(
                     ErrorCode.RDAP_RATE_LIMITED,
                     f"{registry}: no request budget left before the deadline",
                 )
-            if wait > 0:
-                await asyncio.sleep(wait)
             remaining = deadline - self._clock()
             if remaining <= 0:
                 raise Failure(ErrorCode.RDAP_TIMEOUT, "deadline passed")
@@ -159,7 +156,7 @@ class Fetcher:
                 delay = parse_retry_after(headers.get("retry-after"), time.time())
                 if delay is None:
                     delay = min(self.max_retry_wait, 2.0**rate_retries)
-                self.limiter.block(registry, self._clock() + delay)
+                await self.budget.pause(registry, delay)
                 if (
                     rate_retries >= self.max_rate_retries
                     or delay > self.max_retry_wait

@@ -23,6 +23,7 @@ others    1/s, burst 5                                    none published: conser
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -95,7 +96,8 @@ class _Registry:
 
 
 class RateLimiter:
-    """The buckets of every registry one client talks to."""
+    """The buckets of every registry one client talks to: the default
+    :class:`~hostlocate.sources.base.RateBudget`, private to one process."""
 
     def __init__(
         self,
@@ -142,6 +144,27 @@ class RateLimiter:
         """The registry said ``Retry-After``: nobody asks it again before ``until``."""
         state = self._registry(registry)
         state.blocked_until = max(state.blocked_until, until)
+
+    async def acquire(self, registry: str, deadline: float) -> bool:
+        """Book a request (:meth:`reserve`) and sleep until it may start."""
+        wait = self.reserve(registry, deadline)
+        if wait is None:
+            return False
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return True
+
+    async def pause(self, registry: str, seconds: float) -> None:
+        """:meth:`block` for ``seconds`` from now."""
+        self.block(registry, self._clock() + seconds)
+
+    def stats(self) -> dict[str, float]:
+        """Waits, seconds waited and refusals so far."""
+        return {
+            "waits": self.waits,
+            "wait_seconds": self.wait_seconds,
+            "refusals": self.refusals,
+        }
 
 
 def limits_from(

@@ -9,11 +9,16 @@ Remote faults are answers too (an ``error`` code), never exceptions.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+import ipaddress
+from typing import Any, Literal, Protocol
 
 from hostlocate.models import DnsPart, GeoFacts, IpOwnership, RegistrarInfo, SourceInfo
 
-__all__ = ["DnsSource", "GeoSource", "OwnerSource"]
+__all__ = ["DnsSource", "GeoSource", "OwnerSource", "RateBudget", "RdapCache", "RdapEntryKind"]
+
+RdapEntryKind = Literal["registrar", "negative", "autnum"]
+"""The keyed entries an :class:`RdapCache` holds beside network ranges:
+registrars by domain, remembered 404s by address, autonomous systems by number."""
 
 
 class DnsSource(Protocol):
@@ -83,4 +88,63 @@ class GeoSource(Protocol):
 
     def close(self) -> None:
         """Release the memory maps."""
+        ...
+
+
+class RdapCache(Protocol):
+    """Where the RDAP client keeps its answers: in memory (the default), in the
+    SQLite store, or in a store shared by many workers.
+
+    Values are opaque bytes the client encodes (msgpack of its records) and
+    decodes again; a backend stores them as given and forgets them after their
+    ``ttl`` (seconds, always positive and finite). Network ranges are kept per
+    RDAP *service* (the base URL the bootstrap gives for the address), so an
+    answer from one service never answers an address another service is
+    authoritative for. A backend must never raise: a fault is a miss, or a
+    write dropped.
+    """
+
+    def find_network(
+        self, service: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    ) -> tuple[bytes, float] | None:
+        """The smallest live range stored for ``service`` holding ``address``:
+        its value and the seconds it has left, or None."""
+        ...
+
+    def put_network(
+        self, service: str, version: int, start: int, end: int, value: bytes, ttl: float
+    ) -> None:
+        """Keep ``value`` for the addresses ``start``..``end`` (integers, both
+        included) of IP ``version``, as an answer of ``service``."""
+        ...
+
+    def get_entry(self, kind: RdapEntryKind, key: str) -> tuple[bytes, float] | None:
+        """The live value kept under ``key`` and the seconds it has left, or None."""
+        ...
+
+    def put_entry(self, kind: RdapEntryKind, key: str, value: bytes, ttl: float) -> None:
+        """Keep ``value`` under ``key`` for ``ttl`` seconds."""
+        ...
+
+
+class RateBudget(Protocol):
+    """The request budget of each registry, shared by every look-up that uses it.
+
+    Registries limit clients by address, not by process, so several workers
+    behind one address may share one budget. Times are ``time.monotonic()``
+    values of the caller's process.
+    """
+
+    async def acquire(self, registry: str, deadline: float) -> bool:
+        """Wait for one request's token of ``registry``; False (nothing taken,
+        no wait) when none can be had before ``deadline``."""
+        ...
+
+    async def pause(self, registry: str, seconds: float) -> None:
+        """The registry said ``Retry-After``: nobody asks it for ``seconds``
+        (finite, already bounded by the client's ``max_retry_wait``)."""
+        ...
+
+    def stats(self) -> dict[str, float]:
+        """``waits``, ``wait_seconds`` and ``refusals`` so far, for ``stats()``."""
         ...

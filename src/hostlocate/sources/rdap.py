@@ -31,10 +31,9 @@ from urllib.parse import quote
 import httpx
 import msgspec
 
-from hostlocate.cache import TTLCache
 from hostlocate.errors import ErrorCode
 from hostlocate.models import IpOwnership, RegistrarInfo
-from hostlocate.sources._rdap_cache import RangeCache
+from hostlocate.sources._rdap_cache import MemoryRdapCache
 from hostlocate.sources._rdap_fetch import Failure, Fetcher, Tally
 from hostlocate.sources._rdap_parse import (
     EntityRef,
@@ -45,8 +44,8 @@ from hostlocate.sources._rdap_parse import (
 )
 from hostlocate.sources._rdap_policy import ServicePolicy
 from hostlocate.sources._rdap_ratelimit import RateLimit, RateLimiter, limits_from
+from hostlocate.sources.base import RateBudget, RdapCache, RdapEntryKind
 from hostlocate.sources.bootstrap import IANA_BOOTSTRAP_URLS, Bootstrap
-from hostlocate.store import SqliteCache, SqliteStore
 
 __all__ = ["RateLimit", "RdapClient"]
 
@@ -97,10 +96,14 @@ class RdapClient:
     None (default) allows it exactly when the configured services are
     themselves on such addresses. ``rate_limits``: registry name → requests per
     second (or :class:`RateLimit`), merged over the published defaults; ``"*"``
-    is every other registry. ``client``: an ``httpx.AsyncClient`` to use (not
-    closed by :meth:`aclose`); its redirect setting is ignored.
-    ``store``: a persistent cache (``hostlocate.store.SqliteStore``) that keeps
-    networks and registrars across runs and processes.
+    is every other registry; ``budget``: the per-registry budget to draw on
+    instead (a :class:`~hostlocate.sources.base.RateBudget` shared with other
+    workers; ``rate_limits`` then does not apply). ``client``: an
+    ``httpx.AsyncClient`` to use (not closed by :meth:`aclose`); its redirect
+    setting is ignored. ``cache``: where answers are kept (a
+    :class:`~hostlocate.sources.base.RdapCache`, for example a
+    ``hostlocate.store.SqliteStore`` that keeps them across runs and
+    processes); default: in memory, ``cache_size`` ranges a service.
     ``max_concurrent_requests``: HTTP requests in flight at once, all registries
     together (more only queue inside httpx, at a cost that grows with the queue).
     """
@@ -126,7 +129,8 @@ class RdapClient:
         max_entity_requests: int = 2,
         max_retry_wait: float = 30.0,
         max_concurrent_requests: int = 8,
-        store: SqliteStore | None = None,
+        cache: RdapCache | None = None,
+        budget: RateBudget | None = None,
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
@@ -157,18 +161,17 @@ class RdapClient:
         self._bootstrap = bootstrap
         self._given_client = client
         self._made_client: httpx.AsyncClient | None = None
-        self._limiter = RateLimiter(limits_from(rate_limits))
-        self._ranges: RangeCache[IpOwnership] = RangeCache(max_entries=cache_size, ttl=cache_ttl)
-        self._negative: TTLCache[_Address, IpOwnership] = TTLCache(min(cache_size, 16_384))
-        self._domains: TTLCache[str, RegistrarInfo] = TTLCache(min(cache_size, 65_536))
+        self._budget: RateBudget = (
+            budget if budget is not None else RateLimiter(limits_from(rate_limits))
+        )
+        self._cache: RdapCache = (
+            cache if cache is not None else MemoryRdapCache(max_entries=cache_size)
+        )
         self._negative_ttl = negative_ttl
         self._cache_ttl = cache_ttl
-        self._store_networks: SqliteCache[IpOwnership] | None = None
-        self._store_domains: SqliteCache[RegistrarInfo] | None = None
-        if store is not None:
-            self._store_networks = store.namespace("rdap-network", IpOwnership)
-            self._store_domains = store.namespace("rdap-domain", RegistrarInfo)
-            self._warm_from_store()
+        self._encode = msgspec.msgpack.Encoder().encode
+        self._ip_decoder = msgspec.msgpack.Decoder(IpOwnership)
+        self._domain_decoder = msgspec.msgpack.Decoder(RegistrarInfo)
         self._hot: dict[str, tuple[float, IpOwnership]] = {}
         self._hot_size = max(1024, min(4 * cache_size, 262_144))
         self._hits = 0
@@ -237,7 +240,7 @@ class RdapClient:
                 fetcher = Fetcher(
                     self._client,
                     policy,
-                    self._limiter,
+                    self._budget,
                     timeout=self.timeout,
                     max_redirects=self.max_redirects,
                     max_body_bytes=self.max_body_bytes,
@@ -292,16 +295,6 @@ class RdapClient:
         except TimeoutError:
             return self._fail(ErrorCode.RDAP_TIMEOUT, _LATE, 0)
 
-    def _warm_from_store(self) -> None:
-        """Networks and registrars a persistent store kept from earlier runs."""
-        if self._store_networks is not None:
-            for key, value, _ in self._store_networks.items():
-                version, start, end = (int(part) for part in key.split(":"))
-                self._ranges.put(version, start, end, value)
-        if self._store_domains is not None:
-            for name, info, remaining in self._store_domains.items():
-                self._domains.put(name, info, remaining)
-
     def peek_ip(self, ip: str) -> IpOwnership | None:
         """The cached answer for ``ip`` (its network, or a remembered 404), or None.
 
@@ -331,13 +324,32 @@ class RdapClient:
 
     def peek_domain_until(self, domain: str) -> tuple[RegistrarInfo, float] | None:
         """:meth:`peek_domain` with the ``time.monotonic()`` moment the answer expires."""
-        hit = self._domains.get_with_expiry(domain.strip().rstrip(".").lower())
+        hit = self._read("registrar", domain.strip().rstrip(".").lower(), self._domain_decoder)
         if hit is not None:
             self._counts["domain_cache_hits"] += 1
         return hit
 
+    def _service_key(self, address: _Address) -> str | None:
+        """The service the bootstrap gives ``address`` to: the key of its ranges."""
+        if self._bootstrap is None:
+            return None
+        services = self._bootstrap.service_for_ip(address)
+        return services[0] if services else None
+
+    def _read(
+        self, kind: RdapEntryKind, key: str, decoder: msgspec.msgpack.Decoder[_T]
+    ) -> tuple[_T, float] | None:
+        found = self._cache.get_entry(kind, key)
+        return None if found is None else _decoded(decoder, found)
+
+    def _keep(self, kind: RdapEntryKind, key: str, value: Any, ttl: float) -> None:
+        kept = msgspec.structs.replace(value, from_cache=True, requests=0)
+        self._cache.put_entry(kind, key, self._encode(kept), ttl)
+
     def _from_cache(self, address: _Address, text: str) -> tuple[IpOwnership, float] | None:
-        found = self._ranges.get_with_expiry(address)
+        service = self._service_key(address)
+        network = None if service is None else self._cache.find_network(service, address)
+        found = None if network is None else _decoded(self._ip_decoder, network)
         if found is not None:
             # Remember the address text itself: parsing it costs more than the range probe.
             self._hot[text] = (found[1], found[0])
@@ -345,7 +357,7 @@ class RdapClient:
                 del self._hot[next(iter(self._hot))]
             self._hits += 1
             return found
-        negative = self._negative.get_with_expiry(address)
+        negative = self._read("negative", str(address), self._ip_decoder)
         if negative is not None:
             self._hits += 1
         return negative
@@ -371,11 +383,7 @@ class RdapClient:
         except Failure as exc:
             result = self._fail(exc.code, exc.detail, tally.requests)
             if exc.code is ErrorCode.RDAP_NOT_FOUND:
-                self._negative.put(
-                    address,
-                    msgspec.structs.replace(result, from_cache=True, requests=0),
-                    self._negative_ttl,
-                )
+                self._keep("negative", str(address), result, self._negative_ttl)
             return result
         except ParseError as exc:
             return self._fail(ErrorCode.RDAP_BAD_RESPONSE, str(exc), tally.requests)
@@ -389,12 +397,17 @@ class RdapClient:
             )
         result = IpOwnership(network=facts.network, abuse_emails=emails, requests=tally.requests)
         holds = facts.version == address.version and facts.start <= int(address) <= facts.end
-        if holds:
+        service = self._service_key(address)
+        if holds and service is not None:
             cached = msgspec.structs.replace(result, from_cache=True, requests=0)
-            self._ranges.put(facts.version, facts.start, facts.end, cached)
-            if self._store_networks is not None:
-                key = f"{facts.version}:{facts.start}:{facts.end}"
-                self._store_networks.put(key, cached, self._cache_ttl)
+            self._cache.put_network(
+                service,
+                facts.version,
+                facts.start,
+                facts.end,
+                self._encode(cached),
+                self._cache_ttl,
+            )
         else:
             log.info("RDAP: %s answered a range that does not hold the address", fetched.registry)
         return result
@@ -535,11 +548,7 @@ class RdapClient:
         except Failure as exc:
             result = self._domain_fail(name, exc.code, exc.detail, tally.requests)
             if exc.code is ErrorCode.RDAP_NOT_FOUND:
-                self._domains.put(
-                    name,
-                    msgspec.structs.replace(result, from_cache=True, requests=0),
-                    self._negative_ttl,
-                )
+                self._keep("registrar", name, result, self._negative_ttl)
             return result
         except ParseError as exc:
             return self._domain_fail(name, ErrorCode.RDAP_BAD_RESPONSE, str(exc), tally.requests)
@@ -552,10 +561,7 @@ class RdapClient:
             source_url=fetched.url,
             requests=tally.requests,
         )
-        cached_domain = msgspec.structs.replace(result, from_cache=True, requests=0)
-        self._domains.put(name, cached_domain, self._cache_ttl)
-        if self._store_domains is not None:
-            self._store_domains.put(name, cached_domain, self._cache_ttl)
+        self._keep("registrar", name, result, self._cache_ttl)
         return result
 
     def _domain_fail(self, name: str, code: ErrorCode, detail: str, requests: int) -> RegistrarInfo:
@@ -567,12 +573,15 @@ class RdapClient:
     def stats(self) -> dict[str, Any]:
         """Requests per registry, cache hits and misses, budget waits, errors."""
         requests = dict(self._fetcher.requests) if self._fetcher else {}
+        budget = self._budget.stats()
         return {
             "requests": requests,
             "requests_total": sum(requests.values()),
             "cache_hits": self._hits,
             "cache_misses": self._counts["cache_misses"],
-            "cache_networks": len(self._ranges),
+            "cache_networks": (
+                len(self._cache) if isinstance(self._cache, MemoryRdapCache) else None
+            ),
             "domain_cache_hits": self._counts["domain_cache_hits"],
             "domain_cache_misses": self._counts["domain_cache_misses"],
             "inflight_joins": self._counts["inflight_joins"],
@@ -580,9 +589,9 @@ class RdapClient:
             "lookups_under_way": len(self._tasks),
             "entity_requests": self._counts["entity_requests"],
             "entity_failures": self._counts["entity_failures"],
-            "rate_limit_waits": self._limiter.waits,
-            "rate_limit_wait_seconds": round(self._limiter.wait_seconds, 3),
-            "rate_limit_refusals": self._limiter.refusals,
+            "rate_limit_waits": int(budget.get("waits", 0)),
+            "rate_limit_wait_seconds": round(budget.get("wait_seconds", 0.0), 3),
+            "rate_limit_refusals": int(budget.get("refusals", 0)),
             "retry_after_waits": self._fetcher.retry_after_waits if self._fetcher else 0,
             "errors": dict(self._errors),
             "bootstrap": self._bootstrap.origin if self._bootstrap else None,
@@ -633,6 +642,17 @@ async def _wait(future: asyncio.Future[_T], deadline: float) -> _T:
         raise TimeoutError
     async with asyncio.timeout(remaining):
         return await asyncio.shield(future)
+
+
+def _decoded(
+    decoder: msgspec.msgpack.Decoder[_T], found: tuple[bytes, float]
+) -> tuple[_T, float] | None:
+    """A cached value and the ``time.monotonic()`` moment it expires; None when
+    the bytes no longer decode (a record changed between versions)."""
+    try:
+        return decoder.decode(found[0]), time.monotonic() + found[1]
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
 
 
 def _user_agent() -> str:
