@@ -867,7 +867,10 @@ class _Job:
         except DataError as exc:
             self.err.write(f"hostlocate batch: {exc}; going on without a persistent cache\n")
             return self.make_locator(self.args)
-        return self.make_locator(self.args, cache=self.store)
+        from hostlocate.caches import shared_rdap_options
+
+        shared = shared_rdap_options(self.store, dict(getattr(self.args, "rdap_rate", None) or ()))
+        return self.make_locator(self.args, cache=self.store, **shared)
 
     def _open_output(self, keep: int) -> BinaryIO:
         if self.opts.output == "-":

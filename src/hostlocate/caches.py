@@ -10,9 +10,9 @@ file name: ``--cache redis://...`` creates no file, whatever happens.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hostlocate.errors import ConfigError
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from hostlocate.redis_store import RedisStore
     from hostlocate.store import SqliteStore
 
-__all__ = ["is_redis_url", "open_cache"]
+__all__ = ["is_redis_url", "open_cache", "shared_rdap_options"]
 
 _REDIS_SCHEMES = ("redis://", "rediss://")
 
@@ -54,3 +54,18 @@ def open_cache(
     from hostlocate.store import SqliteStore
 
     return SqliteStore(Path(spec) if spec is not None else None)
+
+
+def shared_rdap_options(
+    store: object, rate_limits: Mapping[str, float] | None = None
+) -> dict[str, Any]:
+    """The ``rdap_options`` that make a locator's RDAP client draw on the budget every
+    worker of a Redis store shares (the same limits: the defaults merged with
+    ``rate_limits``, as ``--rdap-rate`` gives them); nothing for any other store."""
+    from hostlocate.redis_store import RedisStore
+
+    if not isinstance(store, RedisStore):
+        return {}
+    from hostlocate.sources._rdap_ratelimit import limits_from
+
+    return {"rdap_options": {"budget": store.budget(limits_from(rate_limits))}}

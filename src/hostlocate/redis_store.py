@@ -58,7 +58,7 @@ from hostlocate.sources._rdap_ratelimit import DEFAULT_RATE_LIMITS, RateLimit, R
 if TYPE_CHECKING:
     from collections.abc import Awaitable
 
-    from hostlocate.sources.base import OwnerSource
+    from hostlocate.sources.rdap import RdapClient
 
 __all__ = [
     "KEY_VERSION",
@@ -546,6 +546,11 @@ class RedisStore:
 
     # -- the registries' budget --------------------------------------------------------------
 
+    def share(self, client: RdapClient) -> SharedLookups:
+        """``client`` with its look-ups under way shared by every worker of this store;
+        use it wherever the client itself would be used."""
+        return SharedLookups(client, self)
+
     def budget(
         self, limits: Mapping[str, Sequence[RateLimit]] = DEFAULT_RATE_LIMITS
     ) -> RedisBudget:
@@ -812,18 +817,19 @@ def block_of(ip: str) -> str:
 
 
 class SharedLookups:
-    """An :class:`~hostlocate.sources.base.OwnerSource` whose look-ups under way are
-    shared by every worker of a :class:`RedisStore`.
+    """An RDAP client (:class:`~hostlocate.sources.rdap.RdapClient`) whose look-ups
+    under way are shared by every worker of a :class:`RedisStore`.
 
     The first worker to miss the cache for an address block takes the block's
     lock and asks the registry (through ``inner``, whose cache is the shared
     one); the others poll ``inner``'s cache with backoff (20 ms doubling to
     0.5 s) until the answer is there, the lock is gone (they then try to take
     it themselves) or their deadline passes. Domains are shared the same way.
-    A lock outlives a worker that dies by at most ``lock_ttl``.
+    A lock outlives a worker that dies by at most ``lock_ttl``. While Redis is
+    away each worker looks up alone (counted in ``lookups_without_redis``).
     """
 
-    def __init__(self, inner: OwnerSource, store: RedisStore) -> None:
+    def __init__(self, inner: RdapClient, store: RedisStore) -> None:
         self.inner = inner
         self.store = store
         self.lookups_without_redis = 0
@@ -831,17 +837,19 @@ class SharedLookups:
         self.joins = 0
         """Look-ups answered by another worker's look-up under way."""
 
-    def cached_ip(self, ip: str) -> tuple[IpOwnership, float] | None:
-        return self.inner.cached_ip(ip)
+    def peek_ip_until(self, ip: str) -> tuple[IpOwnership, float] | None:
+        """The cached holder of ``ip`` and when that answer expires, or None."""
+        return self.inner.peek_ip_until(ip)
 
-    def cached_domain(self, domain: str) -> tuple[RegistrarInfo, float] | None:
-        return self.inner.cached_domain(domain)
+    def peek_domain_until(self, domain: str) -> tuple[RegistrarInfo, float] | None:
+        """The cached registrar of ``domain`` and when that answer expires, or None."""
+        return self.inner.peek_domain_until(domain)
 
     async def lookup_ip(self, ip: str, *, deadline: float | None = None) -> IpOwnership:
         """The holder of ``ip``, asked of a registry by one worker only."""
         return await self._shared(
             block_of(ip),
-            lambda: self.inner.cached_ip(ip),
+            lambda: self.inner.peek_ip_until(ip),
             lambda: self.inner.lookup_ip(ip, deadline=deadline),
             deadline,
             lambda: IpOwnership(error=_TIMEOUT, detail=_WAITED),
@@ -852,7 +860,7 @@ class SharedLookups:
         name = domain.strip().rstrip(".").lower()
         return await self._shared(
             f"domain:{name}",
-            lambda: self.inner.cached_domain(name),
+            lambda: self.inner.peek_domain_until(name),
             lambda: self.inner.lookup_domain(name, deadline=deadline),
             deadline,
             lambda: RegistrarInfo(domain=name, error=_TIMEOUT, detail=_WAITED),
@@ -868,6 +876,10 @@ class SharedLookups:
     ) -> _R:
         end = math.inf if deadline is None else deadline
         pause = _POLL_FIRST
+        if self.inner.bootstrap is None:
+            # Ranges are kept per RDAP service: without the bootstrap nothing cached
+            # can be found, and a worker waiting on another would wait in vain.
+            await self.inner.load_bootstrap()
         while True:
             hit = cached()
             if hit is not None:
@@ -908,6 +920,11 @@ class SharedLookups:
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+    def __getattr__(self, name: str) -> Any:
+        """Everything else (``peek_ip_until``, ``bootstrap``...) is the inner source's,
+        so the wrapper stands wherever the RDAP client stood."""
+        return getattr(self.inner, name)
 
 
 _TIMEOUT = ErrorCode.RDAP_TIMEOUT.value
