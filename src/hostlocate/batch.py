@@ -559,6 +559,11 @@ def render_summary(data: dict[str, Any], *, top: int = 12) -> str:
             f"of {cache.get('hits', 0) + cache.get('misses', 0):,} look-ups, "
             f"{cache.get('entries', 0):,} entries"
         )
+        if cache.get("redis_lost"):
+            lines.append(
+                f"  {'':<10} Redis lost {cache['redis_lost']} time(s): "
+                f"{cache.get('reads_without_redis', 0):,} look-ups made without it"
+            )
     for key, value in sorted(_flatten(data.get("locator", {})).items()):
         lines.append(f"  {key:<10} {value}")
     return "\n".join(lines) + "\n"
@@ -904,6 +909,8 @@ class _Job:
         )
 
     def _report(self, locator: Locator, elapsed: float, interrupted: bool) -> None:
+        from hostlocate.redis_store import RedisStore
+
         try:
             stats = locator.stats()
         except Exception as exc:  # the summary must not fail the run
@@ -917,6 +924,7 @@ class _Job:
                 "entries": self.store.count(),
                 "evicted": self.store.evicted,
                 "errors": self.store.errors,
+                **(self.store.summary() if isinstance(self.store, RedisStore) else {}),
             }
         data = self.summary.to_dict(
             elapsed=elapsed, locator_stats=stats, cache=cache, interrupted=interrupted

@@ -384,6 +384,16 @@ class RedisStore:
 
     def get_entry(self, kind: str, key: str) -> tuple[bytes, float] | None:
         """The live value kept under ``kind``/``key`` and the seconds it has left, or None."""
+        return self._counted(self._get_entry(kind, key))
+
+    def _counted(self, found: tuple[bytes, float] | None) -> tuple[bytes, float] | None:
+        if found is None:
+            self.stats.misses += 1
+        else:
+            self.stats.hits += 1
+        return found
+
+    def _get_entry(self, kind: str, key: str) -> tuple[bytes, float] | None:
         name = f"{self.prefix}{kind}:{key}"
 
         def read() -> Any:
@@ -444,11 +454,11 @@ class RedisStore:
         )
         if not done:
             self.counts["local_reads"] += 1
-            return self._local_ranges.find(service, version, int(address))
+            return self._counted(self._local_ranges.find(service, version, int(address)))
         if not result:
-            return None
+            return self._counted(None)
         value, pttl = result
-        return bytes(value), (int(pttl) / 1000 if int(pttl) > 0 else _MAX_TTL)
+        return self._counted((bytes(value), int(pttl) / 1000 if int(pttl) > 0 else _MAX_TTL))
 
     def put_network(
         self, service: str, version: int, start: int, end: int, value: bytes, ttl: float
@@ -649,7 +659,7 @@ class RedisCache(Generic[V]):
 
     def get_with_ttl(self, key: str) -> tuple[V, float] | None:
         """The value and the seconds it has left to live, or None."""
-        found = self.store.get_entry(self.namespace, key)
+        found = self.store._get_entry(self.namespace, key)
         if found is None:
             self._miss()
             return None
