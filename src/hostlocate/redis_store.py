@@ -36,9 +36,8 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import msgspec
@@ -56,8 +55,6 @@ from hostlocate.models import IpOwnership, RegistrarInfo
 from hostlocate.sources._rdap_ratelimit import DEFAULT_RATE_LIMITS, RateLimit, RateLimiter
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable
-
     from hostlocate.sources.rdap import RdapClient
 
 __all__ = [
@@ -278,12 +275,9 @@ class RedisStore:
         if password is None and os.environ.get(password_env):
             options["password"] = os.environ[password_env]
         self.prefix = f"{prefix}:v{KEY_VERSION}:"
-        self.lock_ttl = lock_ttl
-        self.retry_interval = retry_interval
-        self._url = url
-        self._options = options
-        self._notice = notice
-        self._clock = clock
+        self.lock_ttl, self.retry_interval = lock_ttl, retry_interval
+        self._url, self._options = url, options
+        self._notice, self._clock = notice, clock
         self._lock = threading.Lock()
         self._client: redis.Redis = redis.Redis.from_url(
             url, retry=redis.retry.Retry(NoBackoff(), 0), **options
@@ -362,18 +356,32 @@ class RedisStore:
 
     def _call(self, action: Callable[[], Any]) -> tuple[bool, Any]:
         """(True, result) from Redis, or (False, None) when it is away or failed."""
+        if self._available():
+            try:
+                return self._settled(action())
+            except _ANY_FAULT as exc:
+                self._fault(exc)
+        return False, None
+
+    async def _acall(self, action: Callable[[], Awaitable[Any]]) -> tuple[bool, Any]:
+        """:meth:`_call` for the asyncio client."""
         if not self._available():
             return False, None
         try:
-            result = action()
-        except _FAULTS as exc:
-            self._lost(exc)
+            return self._settled(await action())
+        except _ANY_FAULT as exc:
+            self._fault(exc)
             return False, None
-        except redis.exceptions.RedisError as exc:
-            self._failed(exc)
-            return False, None
+
+    def _settled(self, result: Any) -> tuple[bool, Any]:
         self._ok()
         return True, result
+
+    def _fault(self, exc: BaseException) -> None:
+        if isinstance(exc, _FAULTS):
+            self._lost(exc)
+        else:
+            self._failed(exc)
 
     def _push_local(self) -> None:
         """Networks learnt while Redis was away go to Redis, for the other workers."""
@@ -476,20 +484,12 @@ class RedisStore:
 
     # -- typed views (the DNS answers) --------------------------------------------------------
 
-    @overload
-    def namespace(self, name: str) -> RedisCache[Any]: ...
-
-    @overload
-    def namespace(self, name: str, type: type[V]) -> RedisCache[V]: ...
-
     def namespace(self, name: str, type: Any = Any) -> RedisCache[Any]:
         """A view of one kind of value decoded into ``type``, as ``SqliteStore.namespace``."""
-        with self._lock:
-            view = self._views.get((name, type))
-            if view is None:
-                view = RedisCache(self, name, type)
-                self._views[(name, type)] = view
-            return view
+        key = (name, type)
+        if key not in self._views:
+            self._views[key] = RedisCache(self, name, type)
+        return self._views[key]
 
     def stats_by_namespace(self) -> dict[str, dict[str, float]]:
         """Hit counts and rates per view, in this process."""
@@ -522,15 +522,9 @@ class RedisStore:
             blocking=False,
             raise_on_release_error=False,
         )
-        try:
-            taken = await lock.acquire(blocking=False)
-        except _FAULTS as exc:
-            self._lost(exc)
+        done, taken = await self._acall(lambda: lock.acquire(blocking=False))
+        if not done:
             return ALONE
-        except redis.exceptions.RedisError as exc:
-            self._failed(exc)
-            return ALONE
-        self._ok()
         return lock if taken else None
 
     async def release(self, lock: Any) -> None:
@@ -542,17 +536,8 @@ class RedisStore:
 
     async def held(self, key: str) -> bool:
         """Whether some worker holds the lock of ``key`` now (False when Redis is away)."""
-        if not self._available():
-            return False
-        try:
-            found = await self._aclient().exists(f"{self.prefix}lock:{key}")
-        except _FAULTS as exc:
-            self._lost(exc)
-            return False
-        except redis.exceptions.RedisError as exc:
-            self._failed(exc)
-            return False
-        return bool(found)
+        done, found = await self._acall(lambda: self._aclient().exists(f"{self.prefix}lock:{key}"))
+        return done and bool(found)
 
     # -- the registries' budget --------------------------------------------------------------
 
@@ -618,17 +603,6 @@ class RedisStore:
                 await client.aclose()
         self.close()
 
-    def __enter__(self) -> RedisStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
     def __repr__(self) -> str:
         return f"RedisStore({self.url!r})"
 
@@ -649,29 +623,30 @@ class RedisCache(Generic[V]):
     def __init__(self, store: RedisStore, namespace: str, type: Any = Any) -> None:
         self.store = store
         self.namespace = namespace
-        self.stats = CacheStats()
-        self._encoder = msgspec.msgpack.Encoder()
         self._decoder: msgspec.msgpack.Decoder[Any] = msgspec.msgpack.Decoder(type)
+        self._encode = msgspec.msgpack.Encoder().encode
+        self.stats = CacheStats()
 
     def get(self, key: str) -> V | None:
+        """The value, or None."""
         found = self.get_with_ttl(key)
-        return None if found is None else found[0]
+        return found[0] if found else None
 
     def get_with_ttl(self, key: str) -> tuple[V, float] | None:
         """The value and the seconds it has left to live, or None."""
         found = self.store._get_entry(self.namespace, key)
-        if found is None:
-            self._miss()
-            return None
-        try:
-            value: V = self._decoder.decode(found[0])
-        except (msgspec.DecodeError, msgspec.ValidationError):
-            self.store.delete_entry(self.namespace, key)
-            self._miss()
-            return None
-        self.stats.hits += 1
-        self.store.stats.hits += 1
-        return value, found[1]
+        if found is not None:
+            try:
+                value: V = self._decoder.decode(found[0])
+            except (msgspec.DecodeError, msgspec.ValidationError):
+                self.store.delete_entry(self.namespace, key)
+            else:
+                self.stats.hits += 1
+                self.store.stats.hits += 1
+                return value, found[1]
+        self.stats.misses += 1
+        self.store.stats.misses += 1
+        return None
 
     def get_with_expiry(self, key: str) -> tuple[V, float] | None:
         """The value and the ``time.monotonic()`` moment it expires, or None."""
@@ -681,7 +656,7 @@ class RedisCache(Generic[V]):
     def put(self, key: str, value: V, ttl: float) -> None:
         """Keep ``value`` for ``ttl`` seconds; a ttl of zero or less keeps nothing."""
         if ttl > 0:
-            self.store.put_entry(self.namespace, key, self._encoder.encode(value), ttl)
+            self.store.put_entry(self.namespace, key, self._encode(value), ttl)
 
     def items(self) -> Iterator[tuple[str, V, float]]:
         """Nothing: a shared cache is read on demand, never copied whole into a worker."""
@@ -693,10 +668,6 @@ class RedisCache(Generic[V]):
     def clear(self) -> None:
         """Drop every value of this kind (in every worker sharing the database)."""
         self.store.clear(f"{self.namespace}:")
-
-    def _miss(self) -> None:
-        self.stats.misses += 1
-        self.store.stats.misses += 1
 
 
 class RedisBudget:
@@ -745,23 +716,16 @@ class RedisBudget:
         pairs = self._args(registry)
         if pairs is None:
             return True
-        now = time.monotonic()
-        if not self.store._available():
-            return await self._acquire_local(registry, deadline)
-        patience = deadline - now
+        patience = deadline - time.monotonic()
         patience_ms = 10**12 if math.isinf(patience) else max(0, int(patience * 1000))
-        try:
-            wait_ms = await self._script("reserve")(
+        done, wait_ms = await self.store._acall(
+            lambda: self._script("reserve")(
                 keys=[self._key("bucket", registry), self._key("pause", registry)],
                 args=[patience_ms, *pairs],
             )
-        except _FAULTS as exc:
-            self.store._lost(exc)
+        )
+        if not done:
             return await self._acquire_local(registry, deadline)
-        except redis.exceptions.RedisError as exc:
-            self.store._failed(exc)
-            return await self._acquire_local(registry, deadline)
-        self.store._ok()
         if int(wait_ms) < 0:
             self.refusals += 1
             return False
@@ -787,16 +751,12 @@ class RedisBudget:
         """The registry said ``Retry-After``: no worker asks it for ``seconds`` (≤ 30)."""
         seconds = min(max(0.0, seconds), MAX_PAUSE)
         self._local.block(registry, time.monotonic() + seconds)
-        if seconds <= 0 or not self.store._available():
-            return
-        try:
-            await self._script("pause")(
-                keys=[self._key("pause", registry)], args=[max(1, int(seconds * 1000))]
+        if seconds > 0:
+            await self.store._acall(
+                lambda: self._script("pause")(
+                    keys=[self._key("pause", registry)], args=[max(1, int(seconds * 1000))]
+                )
             )
-        except _FAULTS as exc:
-            self.store._lost(exc)
-        except redis.exceptions.RedisError as exc:
-            self.store._failed(exc)
 
     def _key(self, what: str, registry: str) -> str:
         return f"{self.store.prefix}{what}:{registry}"

@@ -9,7 +9,6 @@ never becomes a file.
 from __future__ import annotations
 
 import json
-import os
 import random
 import subprocess
 import sys
@@ -19,13 +18,12 @@ from typing import Any
 
 import pytest
 
+from tests.integration.test_batch_cli import cli_env, read_jsonl
 from tests.netlab import DnsLab
 from tests.rdaplab import RdapLab
 from tests.redislab import RedisLab, start_redis_lab
 
 pytestmark = pytest.mark.integration
-
-REPO = Path(__file__).resolve().parents[2]
 
 LAB_HOSTS = [
     "www.brand-shop.com",
@@ -37,32 +35,22 @@ LAB_HOSTS = [
 ]
 
 
-def env_for(tmp_path: Path) -> dict[str, str]:
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), *filter(None, [env.get("PYTHONPATH")])])
-    env["XDG_CACHE_HOME"] = str(tmp_path / "xdg-cache")
-    return env
-
-
 def batch(*args: str) -> list[str]:
     return [sys.executable, "-m", "hostlocate", "batch", *args, "--no-progress"]
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+def run_batch(tmp_path: Path, work: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
+    """``hostlocate batch ARGS`` run to its end in ``work``, in a process of its own."""
+    env = cli_env(tmp_path)
+    return subprocess.run(batch(*args), capture_output=True, env=env, cwd=work, timeout=120)
 
 
 def test_an_unreachable_redis_stops_the_command_and_creates_nothing(tmp_path: Path) -> None:
     work = tmp_path / "work"
     work.mkdir()
     (work / "urls.txt").write_text("193.0.6.139\n", encoding="utf-8")
-    done = subprocess.run(
-        batch("urls.txt", "-o", "out.jsonl", "--cache", "redis://:hunter2@127.0.0.1:1/0"),
-        capture_output=True,
-        env=env_for(tmp_path),
-        cwd=work,
-        timeout=60,
-        check=False,
+    done = run_batch(
+        tmp_path, work, "urls.txt", "-o", "out.jsonl", "--cache", "redis://:hunter2@127.0.0.1:1/0"
     )
     err = done.stderr.decode()
     assert done.returncode == 2, err
@@ -82,24 +70,19 @@ def test_workers_share_dns_answers_through_redis(
 
     def run(name: str) -> tuple[dict[str, Any], list[dict[str, Any]], int, str]:
         before = dns_lab.stats()["total.num.queries"]
-        done = subprocess.run(
-            batch(
-                "urls.txt",
-                "-o",
-                f"{name}.jsonl",
-                "--summary-json",
-                f"{name}.json",
-                "--cache",
-                url,
-                "--no-rdap",
-                "--nameserver",
-                dns_lab.resolver,
-            ),
-            capture_output=True,
-            env=env_for(tmp_path),
-            cwd=work,
-            timeout=120,
-            check=False,
+        done = run_batch(
+            tmp_path,
+            work,
+            "urls.txt",
+            "-o",
+            f"{name}.jsonl",
+            "--summary-json",
+            f"{name}.json",
+            "--cache",
+            url,
+            "--no-rdap",
+            "--nameserver",
+            dns_lab.resolver,
         )
         assert done.returncode == 0, done.stderr.decode()
         asked = dns_lab.stats()["total.num.queries"] - before
@@ -161,7 +144,7 @@ def test_four_batch_processes_share_one_registry_budget(
             batch("urls.txt", "-o", f"out{n}.jsonl", "--summary-json", f"s{n}.json", *args),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            env=env_for(tmp_path),
+            env=cli_env(tmp_path),
             cwd=work,
         )
         for n in range(4)
@@ -185,7 +168,8 @@ def test_redis_killed_mid_batch(tmp_path: Path, lab: RdapLab) -> None:
     work.mkdir()
     lines = reports(networks=12, seed=3)
     (work / "urls.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with start_redis_lab(tmp_path / "redis") as own:
+    own = start_redis_lab(tmp_path / "redis")
+    try:
         worker = subprocess.Popen(
             batch(
                 "urls.txt",
@@ -208,7 +192,7 @@ def test_redis_killed_mid_batch(tmp_path: Path, lab: RdapLab) -> None:
             ),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            env=env_for(tmp_path),
+            env=cli_env(tmp_path),
             cwd=work,
         )
         out = work / "out.jsonl"
@@ -221,6 +205,8 @@ def test_redis_killed_mid_batch(tmp_path: Path, lab: RdapLab) -> None:
         time.sleep(2.0)
         own.start()
         _, err_bytes = worker.communicate(timeout=240)
+    finally:
+        own.stop()
     err = err_bytes.decode()
     assert worker.returncode == 0, err
     records = read_jsonl(out)

@@ -9,6 +9,7 @@ working alone until it is back. The password never shows.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import multiprocessing
 import time
@@ -38,15 +39,18 @@ def ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
 @pytest.fixture
 def store(redis_lab: RedisLab) -> Iterator[RedisStore]:
     redis_lab.flush()
-    with RedisStore(redis_lab.url()) as opened:
+    with contextlib.closing(RedisStore(redis_lab.url())) as opened:
         yield opened
 
 
 @pytest.fixture
 def own_lab(tmp_path: Path) -> Iterator[RedisLab]:
     """A redis-server of this test alone, to kill and start again."""
-    with start_redis_lab(tmp_path / "redis") as lab:
+    lab = start_redis_lab(tmp_path / "redis")
+    try:
         yield lab
+    finally:
+        lab.stop()
 
 
 # -- the URL and its password ------------------------------------------------------------
@@ -67,7 +71,7 @@ def test_the_url_is_shown_with_its_password_masked(url: str, shown: str) -> None
 
 
 def test_the_password_never_shows_in_repr_or_errors(redis_lab: RedisLab) -> None:
-    with RedisStore(redis_lab.url()) as opened:
+    with contextlib.closing(RedisStore(redis_lab.url())) as opened:
         for text in (repr(opened), str(opened), opened.url, opened.path):
             assert redis_lab.password not in text
             assert "***" in text
@@ -82,7 +86,7 @@ def test_the_password_may_come_from_the_environment(
     redis_lab: RedisLab, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(PASSWORD_ENV, redis_lab.password)
-    with RedisStore(redis_lab.url(password=False)) as opened:
+    with contextlib.closing(RedisStore(redis_lab.url(password=False))) as opened:
         opened.put_entry("registrar", "example.com", b"x", 5)
         assert opened.get_entry("registrar", "example.com") is not None
         assert redis_lab.password not in repr(opened)
@@ -322,7 +326,7 @@ def test_redis_lost_then_back(own_lab: RedisLab) -> None:
     assert opened.shared
     assert len(said) == 2 and "again" in said[1]
     # What was learnt alone is handed to the others once Redis is back.
-    with RedisStore(own_lab.url()) as other:
+    with contextlib.closing(RedisStore(own_lab.url())) as other:
         assert other.find_network(RIPE, ip("193.0.6.139")) is not None
     assert opened.summary()["redis_lost"] == 1
     assert opened.summary()["reads_without_redis"] >= 2

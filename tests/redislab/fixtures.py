@@ -7,7 +7,8 @@ from collections.abc import Iterator
 import pytest
 
 from tests._need import absent
-from tests.redislab.lab import LabUnavailable, RedisLab, start_redis_lab
+from tests.netlab.lab import find_binary
+from tests.redislab.lab import INSTALL_HINT, RedisLab
 
 __all__ = ["redis_lab"]
 
@@ -20,9 +21,10 @@ def redis_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisLab]:
     absence is a failure: CI must install it (``scripts/setup --test`` does).
     Tests call ``redis_lab.flush()`` (or use a database of their own) first.
     """
-    try:
-        lab = start_redis_lab(tmp_path_factory.mktemp("redis_lab"))
-    except LabUnavailable as exc:
-        absent(str(exc))
-    with lab:
-        yield lab
+    binary = find_binary("redis-server")
+    if binary is None:
+        absent(f"redis-server not installed: {INSTALL_HINT}")
+    lab = RedisLab(binary, tmp_path_factory.mktemp("redis_lab"))
+    lab.start()
+    yield lab
+    lab.stop()

@@ -13,7 +13,6 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from types import TracebackType
 
 from tests.netlab.lab import find_binary
 
@@ -143,17 +142,6 @@ class RedisLab:
         with contextlib.suppress(OSError):
             return (self.workdir / "redis.log").read_text(errors="replace")[-4000:]
         return ""
-
-    def __enter__(self) -> RedisLab:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def start_redis_lab(workdir: Path) -> RedisLab:
