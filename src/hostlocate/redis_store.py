@@ -520,7 +520,6 @@ class RedisStore:
             f"{self.prefix}lock:{key}",
             timeout=self.lock_ttl,
             blocking=False,
-            raise_on_release_error=False,
         )
         done, taken = await self._acall(lambda: lock.acquire(blocking=False))
         if not done:
@@ -657,10 +656,6 @@ class RedisCache(Generic[V]):
         """Keep ``value`` for ``ttl`` seconds; a ttl of zero or less keeps nothing."""
         if ttl > 0:
             self.store.put_entry(self.namespace, key, self._encode(value), ttl)
-
-    def items(self) -> Iterator[tuple[str, V, float]]:
-        """Nothing: a shared cache is read on demand, never copied whole into a worker."""
-        return iter(())
 
     def delete(self, key: str) -> None:
         self.store.delete_entry(self.namespace, key)
