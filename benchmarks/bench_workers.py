@@ -145,7 +145,7 @@ def _library_worker(
 
         failed = sum(await asyncio.gather(*(one(ip) for ip in addresses)))
         await shared.aclose()
-        await store.aclose()
+        store.close()
         return failed
 
     out.put(asyncio.run(run()))

@@ -18,6 +18,13 @@ things (docs/scale.md):
   server's clock, and a pause key that a ``Retry-After`` seen by one worker
   sets for all.
 
+One connection pool, of redis-py's blocking client, serves everything: the
+RDAP client reads its cache synchronously (the ``RdapCache`` protocol), and
+the waits (the budget, the locks) run their commands in a worker thread
+(``asyncio.to_thread``) so the event loop never blocks on Redis. An asyncio
+client would tie its connections to one event loop, which the locator owns
+and closes without telling the cache, leaving them unclosed.
+
 A shared cache must never fail a look-up: when Redis goes away the workers
 say so once, go on with local caches and a local budget, and come back to
 Redis when it answers again. Only opening checks the server and raises.
@@ -42,8 +49,6 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import msgspec
 import redis
-import redis.asyncio
-import redis.asyncio.retry
 import redis.exceptions
 import redis.retry
 from redis.backoff import NoBackoff
@@ -276,13 +281,11 @@ class RedisStore:
             options["password"] = os.environ[password_env]
         self.prefix = f"{prefix}:v{KEY_VERSION}:"
         self.lock_ttl, self.retry_interval = lock_ttl, retry_interval
-        self._url, self._options = url, options
         self._notice, self._clock = notice, clock
         self._lock = threading.Lock()
         self._client: redis.Redis = redis.Redis.from_url(
             url, retry=redis.retry.Retry(NoBackoff(), 0), **options
         )
-        self._aclients: dict[int, redis.asyncio.Redis] = {}
         self._find_network = self._client.register_script(_FIND_NETWORK)
         self._put_network = self._client.register_script(_PUT_NETWORK)
         self._local_entries: TTLCache[str, bytes] = TTLCache(65_536, clock)
@@ -497,17 +500,6 @@ class RedisStore:
 
     # -- look-ups under way ------------------------------------------------------------------
 
-    def _aclient(self) -> redis.asyncio.Redis:
-        """The asyncio client of the running event loop (a pool is bound to its loop)."""
-        loop = asyncio.get_running_loop()
-        client = self._aclients.get(id(loop))
-        if client is None:
-            client = redis.asyncio.Redis.from_url(
-                self._url, retry=redis.asyncio.retry.Retry(NoBackoff(), 0), **self._options
-            )
-            self._aclients[id(loop)] = client
-        return client
-
     async def claim(self, key: str) -> Any | None:
         """Take the lock of a look-up of ``key`` for ``lock_ttl`` seconds.
 
@@ -516,12 +508,13 @@ class RedisStore:
         """
         if not self._available():
             return ALONE
-        lock = self._aclient().lock(
+        lock = self._client.lock(
             f"{self.prefix}lock:{key}",
             timeout=self.lock_ttl,
             blocking=False,
+            thread_local=False,  # taken and let go from different worker threads
         )
-        done, taken = await self._acall(lambda: lock.acquire(blocking=False))
+        done, taken = await self._acall(lambda: asyncio.to_thread(lock.acquire, blocking=False))
         if not done:
             return ALONE
         return lock if taken else None
@@ -531,11 +524,12 @@ class RedisStore:
         if lock is ALONE or lock is None:
             return
         with contextlib.suppress(*_ANY_FAULT):  # else it expires by itself
-            await lock.release()
+            await asyncio.to_thread(lock.release)
 
     async def held(self, key: str) -> bool:
         """Whether some worker holds the lock of ``key`` now (False when Redis is away)."""
-        done, found = await self._acall(lambda: self._aclient().exists(f"{self.prefix}lock:{key}"))
+        name = f"{self.prefix}lock:{key}"
+        done, found = await self._acall(lambda: asyncio.to_thread(self._client.exists, name))
         return done and bool(found)
 
     # -- the registries' budget --------------------------------------------------------------
@@ -592,15 +586,6 @@ class RedisStore:
     def close(self) -> None:
         """Close the connections (the data stays in Redis)."""
         self._client.close()
-        self._aclients.clear()
-
-    async def aclose(self) -> None:
-        """Close the asyncio connections of the running loop, then the others."""
-        client = self._aclients.pop(id(asyncio.get_running_loop()), None)
-        if client is not None:
-            with contextlib.suppress(*_ANY_FAULT):
-                await client.aclose()
-        self.close()
 
     def __repr__(self) -> str:
         return f"RedisStore({self.url!r})"
@@ -679,8 +664,8 @@ class RedisBudget:
         self.store = store
         self._limits = dict(limits)
         self._local = RateLimiter(self._limits)
-        self._script_text = _RESERVE
-        self._scripts: dict[int, Any] = {}
+        self._reserve = store._client.register_script(_RESERVE)
+        self._pause = store._client.register_script(_PAUSE)
         self.waits = 0
         self.wait_seconds = 0.0
         self.refusals = 0
@@ -696,15 +681,6 @@ class RedisBudget:
             pairs.extend((limit.rate, limit.burst))
         return pairs or None
 
-    def _script(self, name: str) -> Any:
-        client = self.store._aclient()
-        key = id(client)
-        found = self._scripts.get(key)
-        if found is None:
-            found = (client.register_script(_RESERVE), client.register_script(_PAUSE))
-            self._scripts[key] = found
-        return found[0] if name == "reserve" else found[1]
-
     async def acquire(self, registry: str, deadline: float) -> bool:
         """Wait for one request's token of ``registry``; False (nothing taken, no wait)
         when none can be had before ``deadline`` (a ``time.monotonic()`` value)."""
@@ -713,11 +689,9 @@ class RedisBudget:
             return True
         patience = deadline - time.monotonic()
         patience_ms = 10**12 if math.isinf(patience) else max(0, int(patience * 1000))
+        keys = [self._key("bucket", registry), self._key("pause", registry)]
         done, wait_ms = await self.store._acall(
-            lambda: self._script("reserve")(
-                keys=[self._key("bucket", registry), self._key("pause", registry)],
-                args=[patience_ms, *pairs],
-            )
+            lambda: asyncio.to_thread(self._reserve, keys=keys, args=[patience_ms, *pairs])
         )
         if not done:
             return await self._acquire_local(registry, deadline)
@@ -747,11 +721,8 @@ class RedisBudget:
         seconds = min(max(0.0, seconds), MAX_PAUSE)
         self._local.block(registry, time.monotonic() + seconds)
         if seconds > 0:
-            await self.store._acall(
-                lambda: self._script("pause")(
-                    keys=[self._key("pause", registry)], args=[max(1, int(seconds * 1000))]
-                )
-            )
+            keys, args = [self._key("pause", registry)], [max(1, int(seconds * 1000))]
+            await self.store._acall(lambda: asyncio.to_thread(self._pause, keys=keys, args=args))
 
     def _key(self, what: str, registry: str) -> str:
         return f"{self.store.prefix}{what}:{registry}"

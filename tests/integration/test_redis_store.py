@@ -213,7 +213,7 @@ def _take_tokens(url: str, window: float, start_at: float, out: multiprocessing.
                 granted += 1
             else:
                 break
-        await store.aclose()
+        store.close()
         return granted
 
     out.put(asyncio.run(run()))
@@ -253,8 +253,8 @@ def test_a_retry_after_seen_by_one_worker_pauses_all(redis_lab: RedisLab) -> Non
         await first.pause("other", 3600)
         left = int(redis_lab.command("PTTL", "hostlocate:v1:pause:other")[1:].split(b"\r")[0])
         assert 0 < left <= MAX_PAUSE * 1000
-        await one.aclose()
-        await two.aclose()
+        one.close()
+        two.close()
 
     asyncio.run(run())
 
@@ -289,8 +289,8 @@ def test_a_lock_is_held_by_one_worker_and_expires_by_itself(redis_lab: RedisLab)
         await asyncio.sleep(0.4)
         assert not await one.held("ip4:c10006")
         assert await one.claim("ip4:c10006") not in (None, ALONE)
-        await one.aclose()
-        await two.aclose()
+        one.close()
+        two.close()
 
     asyncio.run(run())
 

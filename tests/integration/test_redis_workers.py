@@ -67,7 +67,7 @@ def _worker(
         results = await asyncio.gather(*(one(ip) for ip in order))
         stats = shared.stats()
         await shared.aclose()
-        await store.aclose()
+        store.close()
         return list(results), stats
 
     out.put(asyncio.run(run()))
