@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -19,7 +17,7 @@ import pytest
 from hostlocate.errors import ErrorCode
 from hostlocate.models import IpOwnership, RegistrarInfo
 from hostlocate.redis_store import RedisStore, SharedLookups, block_of
-from tests.redislab import RedisLab, start_redis_lab
+from tests.redislab import RedisLab
 
 pytestmark = pytest.mark.integration
 
@@ -139,20 +137,11 @@ def test_a_waiter_gives_up_at_its_deadline_and_a_late_holder_keeps_its_lock(url:
     asyncio.run(run())
 
 
-@pytest.fixture
-def own_lab(tmp_path: Path) -> Iterator[RedisLab]:
-    lab = start_redis_lab(tmp_path / "redis")
-    try:
-        yield lab
-    finally:
-        lab.stop()
-
-
-def test_without_redis_each_worker_looks_up_alone(own_lab: RedisLab) -> None:
-    store = RedisStore(own_lab.url(), retry_interval=60)
+def test_without_redis_each_worker_looks_up_alone(redis_alone: RedisLab) -> None:
+    store = RedisStore(redis_alone.url(), retry_interval=60)
     fake = FakeClient(store, delay=0.0)
     shared = SharedLookups(fake, store)
-    own_lab.kill()
+    redis_alone.kill()
 
     async def run() -> None:
         found = await shared.lookup_ip("193.0.6.1", deadline=time.monotonic() + 5)

@@ -24,7 +24,8 @@ from hostlocate.models import DnsPart
 from hostlocate.redis_store import ALONE, MAX_PAUSE, PASSWORD_ENV, RedisStore, mask_url
 from hostlocate.sources._rdap_ratelimit import RateLimit
 from hostlocate.store import SqliteStore
-from tests.redislab import RedisLab, start_redis_lab
+from tests._need import absent
+from tests.redislab import LabUnavailable, RedisLab, start_redis_lab
 
 pytestmark = pytest.mark.integration
 
@@ -41,16 +42,6 @@ def store(redis_lab: RedisLab) -> Iterator[RedisStore]:
     redis_lab.flush()
     with contextlib.closing(RedisStore(redis_lab.url())) as opened:
         yield opened
-
-
-@pytest.fixture
-def own_lab(tmp_path: Path) -> Iterator[RedisLab]:
-    """A redis-server of this test alone, to kill and start again."""
-    lab = start_redis_lab(tmp_path / "redis")
-    try:
-        yield lab
-    finally:
-        lab.stop()
 
 
 # -- the URL and its password ------------------------------------------------------------
@@ -118,6 +109,26 @@ def test_a_redis_url_never_becomes_a_file(
     path = open_cache(str(tmp_path / "cache.sqlite3"))
     assert isinstance(path, SqliteStore)
     path.close()
+
+
+def test_rediss_speaks_tls(tmp_path: Path) -> None:
+    try:
+        lab = start_redis_lab(tmp_path / "redis-tls", tls=True)
+    except LabUnavailable as exc:
+        absent(str(exc))
+    try:
+        with contextlib.closing(RedisStore(lab.tls_url())) as opened:
+            assert opened.url.startswith("rediss://:***@")
+            opened.put_entry("registrar", "example.com", b"over tls", 60)
+        with contextlib.closing(RedisStore(lab.url())) as plain:  # the same server
+            assert plain.get_entry("registrar", "example.com") is not None
+        # A server whose certificate the client does not trust is refused at start.
+        untrusted = lab.tls_url().split("?", 1)[0]
+        with pytest.raises(ConfigError) as caught:
+            RedisStore(untrusted)
+        assert lab.password not in str(caught.value)
+    finally:
+        lab.stop()
 
 
 # -- values with their own lifetimes -------------------------------------------------------
@@ -298,11 +309,11 @@ def test_a_lock_is_held_by_one_worker_and_expires_by_itself(redis_lab: RedisLab)
 # -- Redis lost and found ---------------------------------------------------------------------
 
 
-def test_redis_lost_then_back(own_lab: RedisLab) -> None:
+def test_redis_lost_then_back(redis_alone: RedisLab) -> None:
     said: list[str] = []
-    opened = RedisStore(own_lab.url(), retry_interval=0.2, notice=said.append)
+    opened = RedisStore(redis_alone.url(), retry_interval=0.2, notice=said.append)
     opened.put_entry("registrar", "before.example", b"1", 60)
-    own_lab.kill()
+    redis_alone.kill()
     # Working alone: nothing raises, answers go to local caches.
     assert opened.get_entry("registrar", "before.example") is None
     opened.put_entry("registrar", "during.example", b"2", 60)
@@ -311,7 +322,7 @@ def test_redis_lost_then_back(own_lab: RedisLab) -> None:
     assert opened.find_network(RIPE, ip("193.0.6.139")) is not None
     assert not opened.shared
     assert len(said) == 1 and "unreachable" in said[0]
-    assert own_lab.password not in said[0]
+    assert redis_alone.password not in said[0]
 
     async def alone() -> None:
         assert await opened.claim("ip4:1") is ALONE
@@ -320,13 +331,13 @@ def test_redis_lost_then_back(own_lab: RedisLab) -> None:
         assert budget.stats()["local_acquires"] == 1
 
     asyncio.run(alone())
-    own_lab.start()
+    redis_alone.start()
     time.sleep(0.3)
     assert opened.get_entry("registrar", "nothing.example") is None
     assert opened.shared
     assert len(said) == 2 and "again" in said[1]
     # What was learnt alone is handed to the others once Redis is back.
-    with contextlib.closing(RedisStore(own_lab.url())) as other:
+    with contextlib.closing(RedisStore(redis_alone.url())) as other:
         assert other.find_network(RIPE, ip("193.0.6.139")) is not None
     assert opened.summary()["redis_lost"] == 1
     assert opened.summary()["reads_without_redis"] >= 2

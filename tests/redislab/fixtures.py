@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from tests._need import absent
 from tests.netlab.lab import find_binary
-from tests.redislab.lab import INSTALL_HINT, RedisLab
+from tests.redislab.lab import INSTALL_HINT, LabUnavailable, RedisLab, start_redis_lab
 
-__all__ = ["redis_lab"]
+__all__ = ["redis_alone", "redis_lab"]
 
 
 @pytest.fixture(scope="session")
@@ -28,3 +29,16 @@ def redis_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisLab]:
     lab.start()
     yield lab
     lab.stop()
+
+
+@pytest.fixture
+def redis_alone(tmp_path: Path) -> Iterator[RedisLab]:
+    """A redis-server of one test alone, to kill and start again."""
+    try:
+        lab = start_redis_lab(tmp_path / "redis-alone")
+    except LabUnavailable as exc:
+        absent(str(exc))
+    try:
+        yield lab
+    finally:
+        lab.stop()

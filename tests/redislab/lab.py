@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
+import shutil
 import socket
 import subprocess
 import time
@@ -41,15 +42,25 @@ def _free_port() -> int:
 class RedisLab:
     """A running redis-server: its URL (with the password), and stop/start."""
 
-    def __init__(self, binary: str, workdir: Path) -> None:
+    def __init__(self, binary: str, workdir: Path, *, tls_cert: Path | None = None) -> None:
         self.binary = binary
         self.workdir = workdir
         self.port = _free_port()
         self.password = secrets.token_hex(12)
+        self.tls_cert = tls_cert
+        """A self-signed certificate for 127.0.0.1, when the server also speaks TLS."""
+        self.tls_port = _free_port() if tls_cert is not None else None
         self._process: subprocess.Popen[bytes] | None = None
         self._config = workdir / "redis.conf"
+        tls = (
+            f"tls-port {self.tls_port}\ntls-cert-file {tls_cert}\n"
+            f"tls-key-file {tls_cert.with_suffix('.key')}\ntls-ca-cert-file {tls_cert}\n"
+            "tls-auth-clients no\n"
+            if tls_cert is not None
+            else ""
+        )
         self._config.write_text(
-            f"bind {HOST}\n"
+            tls + f"bind {HOST}\n"
             f"port {self.port}\n"
             "protected-mode yes\n"
             f"requirepass {self.password}\n"
@@ -66,6 +77,13 @@ class RedisLab:
         """``redis://:PASSWORD@127.0.0.1:PORT/DB`` (without the password if asked)."""
         auth = f":{self.password}@" if password else ""
         return f"redis://{auth}{HOST}:{self.port}/{db}"
+
+    def tls_url(self, db: int = 0) -> str:
+        """``rediss://:PASSWORD@127.0.0.1:TLS_PORT/DB?ssl_ca_certs=CERT`` (a TLS lab only)."""
+        if self.tls_cert is None:
+            raise LabError("this lab was started without TLS")
+        query = f"ssl_ca_certs={self.tls_cert}"
+        return f"rediss://:{self.password}@{HOST}:{self.tls_port}/{db}?{query}"
 
     @property
     def running(self) -> bool:
@@ -144,12 +162,33 @@ class RedisLab:
         return ""
 
 
-def start_redis_lab(workdir: Path) -> RedisLab:
-    """A redis-server on a free loopback port, running; LabUnavailable if not installed."""
+def _self_signed(workdir: Path) -> Path:
+    """A certificate (and its key beside it) for 127.0.0.1, valid for a day."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        raise LabUnavailable("openssl not installed: apt-get install openssl")
+    cert = workdir / "tls.crt"
+    key = cert.with_suffix(".key")
+    subprocess.run(
+        [
+            *(openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", f"/CN={HOST}"),
+            *("-addext", f"subjectAltName=IP:{HOST}"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return cert
+
+
+def start_redis_lab(workdir: Path, *, tls: bool = False) -> RedisLab:
+    """A redis-server on a free loopback port, running (with a TLS port too if asked);
+    LabUnavailable if redis-server (or, for TLS, openssl) is not installed."""
     binary = find_binary("redis-server")
     if binary is None:
         raise LabUnavailable(f"redis-server not installed: {INSTALL_HINT}")
     workdir.mkdir(parents=True, exist_ok=True)
-    lab = RedisLab(binary, workdir)
+    lab = RedisLab(binary, workdir, tls_cert=_self_signed(workdir) if tls else None)
     lab.start()
     return lab
