@@ -149,6 +149,7 @@ def test_entries_expire_with_their_own_ttl(store: RedisStore) -> None:
 def test_keys_carry_a_versioned_prefix(store: RedisStore, redis_lab: RedisLab) -> None:
     store.put_entry("registrar", "example.com", b"v", 60)
     assert redis_lab.command("EXISTS", "hostlocate:v1:registrar:example.com") == b":1\r\n"
+    assert store.count() == 1
 
 
 def test_typed_views_hold_dns_answers(store: RedisStore) -> None:
