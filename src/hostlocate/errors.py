@@ -49,6 +49,7 @@ class ErrorCode(StrEnum):
     RDAP_HTTP_ERROR = "rdap_http_error"
     RDAP_NO_SERVICE = "rdap_no_service"
     RDAP_TOO_LARGE = "rdap_too_large"
+    RDAP_UNREACHABLE = "rdap_unreachable"
     # configuration and data
     CONFIG = "config"
     DATA = "data"

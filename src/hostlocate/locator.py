@@ -372,7 +372,7 @@ class AsyncLocator:
         owners: list[IpOwnership | None] = []
         for fact in local:
             if self._rdap_enabled and fact.public:
-                owned = rdap.peek_ip_until(fact.ip) if rdap is not None else None
+                owned = rdap.cached_ip(fact.ip) if rdap is not None else None
                 if owned is None:
                     return None
                 owners.append(owned[0])
@@ -382,7 +382,7 @@ class AsyncLocator:
         info: RegistrarInfo | None = None
         domain = self._registrar_domain(url, ips)
         if domain is not None:
-            registered = rdap.peek_domain_until(domain) if rdap is not None else None
+            registered = rdap.cached_domain(domain) if rdap is not None else None
             if registered is None:
                 return None
             info = registered[0]

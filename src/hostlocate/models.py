@@ -173,6 +173,27 @@ class RegistrarInfo(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     requests: int = 0
 
 
+class AutnumInfo(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """What RDAP says about an autonomous system: the abuse contact of last resort
+    for a network whose own record names none."""
+
+    asn: int
+    name: str | None = None
+    """The AS name the registry gives (``CLOUDFLARENET``)."""
+    abuse_emails: tuple[str, ...] = ()
+    """Abuse contacts of the AS, from entities at any depth (and fetched ones)."""
+    error: str | None = None
+    """An :class:`~hostlocate.errors.ErrorCode` value when the look-up failed."""
+    detail: str | None = None
+    """A readable note on the error, for logs and analysts."""
+    source_url: str | None = None
+    """The RDAP URL that answered."""
+    from_cache: bool = False
+    """Answered from the cache (or a look-up already in flight): no request made."""
+    requests: int = 0
+    """HTTP requests this look-up sent."""
+
+
 class Provider(msgspec.Struct, frozen=True, kw_only=True, gc=False):
     """A CDN, reverse proxy, cloud or hosting platform an address or name belongs to."""
 

@@ -50,6 +50,10 @@ def run(lab: RdapLab, body: Callable[[RdapClient], Awaitable[T]], **options: Any
     return asyncio.run(main())
 
 
+def _answer(found: tuple[T, float] | None) -> T | None:
+    return None if found is None else found[0]
+
+
 def lookup(lab: RdapLab, ip: str, *, budget: float | None = None, **options: Any) -> IpOwnership:
     async def body(client: RdapClient) -> IpOwnership:
         deadline = None if budget is None else time.monotonic() + budget
@@ -209,29 +213,29 @@ def test_a_second_address_in_a_seen_network_makes_no_request(lab: RdapLab) -> No
     assert [r.from_cache for r in ragged] == [False, True, True]
 
 
-def test_peek_answers_from_cache_only(lab: RdapLab) -> None:
+def test_cached_answers_from_cache_only(lab: RdapLab) -> None:
     async def body(client: RdapClient) -> None:
-        assert client.peek_ip("193.0.6.139") is None
-        assert client.peek_domain("cf-site.com") is None
-        assert client.peek_ip("not an address") is None
+        assert _answer(client.cached_ip("193.0.6.139")) is None
+        assert _answer(client.cached_domain("cf-site.com")) is None
+        assert _answer(client.cached_ip("not an address")) is None
         assert lab.counts() == {}
         assert client._made_client is None  # no HTTP client until a request is needed
         await client.lookup_ip("193.0.6.139")
         await client.lookup_domain("cf-site.com")
         await client.lookup_ip("45.0.0.1")
-        seen = client.peek_ip("193.0.7.1")
+        seen = _answer(client.cached_ip("193.0.7.1"))
         assert seen is not None and seen.from_cache and seen.network is not None
         assert seen.network.cidr == "193.0.0.0/21"
-        missing = client.peek_ip("45.0.0.1")
+        missing = _answer(client.cached_ip("45.0.0.1"))
         assert missing is not None and missing.error == ErrorCode.RDAP_NOT_FOUND
-        registrar = client.peek_domain("CF-SITE.COM")
+        registrar = _answer(client.cached_domain("CF-SITE.COM"))
         assert registrar is not None and registrar.from_cache
         assert lab.counts() == {"ripe": 1, "verisign": 1, "arin": 1}
 
     run(lab, body)
 
 
-def test_peek_says_when_each_cached_answer_expires(lab: RdapLab) -> None:
+def test_cached_says_when_each_cached_answer_expires(lab: RdapLab) -> None:
     async def body(client: RdapClient) -> None:
         before = time.monotonic()
         await client.lookup_ip("193.0.6.139")
@@ -239,15 +243,15 @@ def test_peek_says_when_each_cached_answer_expires(lab: RdapLab) -> None:
         await client.lookup_domain("cf-site.com")
         after = time.monotonic()
         for found, ttl in [
-            (client.peek_ip_until("193.0.7.1"), 600.0),  # a network: the cache lifetime
-            (client.peek_ip_until("193.0.7.1"), 600.0),  # again, from the per-address memo
-            (client.peek_ip_until("45.0.0.1"), 60.0),  # a remembered 404: the negative one
-            (client.peek_domain_until("cf-site.com"), 600.0),
+            (client.cached_ip("193.0.7.1"), 600.0),  # a network: the cache lifetime
+            (client.cached_ip("193.0.7.1"), 600.0),  # again, from the per-address memo
+            (client.cached_ip("45.0.0.1"), 60.0),  # a remembered 404: the negative one
+            (client.cached_domain("cf-site.com"), 600.0),
         ]:
             assert found is not None
             assert before + ttl <= found[1] <= after + ttl
-        assert client.peek_ip_until("198.51.100.1") is None
-        assert client.peek_domain_until("other-site.com") is None
+        assert client.cached_ip("198.51.100.1") is None
+        assert client.cached_domain("other-site.com") is None
 
     run(lab, body, cache_ttl=600.0, negative_ttl=60.0)
 
@@ -304,12 +308,12 @@ def test_an_answer_after_the_deadline_is_kept_not_asked_again(lab: RdapLab) -> N
         late_ip = await client.lookup_ip("193.14.5.1", deadline=started + 0.2)
         late_domain = await client.lookup_domain("cf-site.com", deadline=time.monotonic() + 0.2)
         waited = time.monotonic() - started
-        assert client.peek_ip("193.14.5.9") is None  # not here yet
+        assert _answer(client.cached_ip("193.14.5.9")) is None  # not here yet
         await asyncio.sleep(1.0)
-        kept = client.peek_ip("193.14.5.9")
+        kept = _answer(client.cached_ip("193.14.5.9"))
         assert kept is not None and kept.network is not None
         assert kept.network.cidr == "193.14.5.0/24"
-        registrar = client.peek_domain("cf-site.com")
+        registrar = _answer(client.cached_domain("cf-site.com"))
         assert registrar is not None and registrar.error is None
         again = await client.lookup_ip("193.14.5.200", deadline=time.monotonic() + 0.2)
         assert again.from_cache and again.requests == 0
@@ -327,6 +331,7 @@ def test_closing_the_client_stops_lookups_still_under_way(lab: RdapLab) -> None:
     lab.latency("ripe", 5.0)
 
     async def body(client: RdapClient) -> float:
+        await client.load_bootstrap()  # set-up is not what the deadline is about
         late = await client.lookup_ip("193.14.5.1", deadline=time.monotonic() + 0.1)
         assert late.error == ErrorCode.RDAP_TIMEOUT
         assert client.stats()["lookups_under_way"] == 1

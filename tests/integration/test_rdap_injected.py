@@ -19,7 +19,7 @@ import pytest
 
 from hostlocate.errors import ErrorCode
 from hostlocate.sources._rdap_cache import MemoryRdapCache
-from hostlocate.sources.base import RateBudget, RdapCache
+from hostlocate.sources.base import RateBudget, RdapCache, RdapEntryKind
 from hostlocate.sources.rdap import RdapClient
 from hostlocate.store import SqliteStore
 from tests.rdaplab import RdapLab
@@ -54,12 +54,23 @@ class RecordingCache(MemoryRdapCache):
     def __init__(self) -> None:
         super().__init__()
         self.networks: list[tuple[str, int, int, int]] = []
+        self.reads = 0
 
     def put_network(
         self, service: str, version: int, start: int, end: int, value: bytes, ttl: float
     ) -> None:
         self.networks.append((service, version, start, end))
         super().put_network(service, version, start, end, value, ttl)
+
+    def find_network(
+        self, service: str, address: ipaddress.IPv4Address | ipaddress.IPv6Address
+    ) -> tuple[bytes, float] | None:
+        self.reads += 1
+        return super().find_network(service, address)
+
+    def get_entry(self, kind: RdapEntryKind, key: str) -> tuple[bytes, float] | None:
+        self.reads += 1
+        return super().get_entry(kind, key)
 
 
 class ScriptedBudget:
@@ -138,6 +149,27 @@ def test_the_sqlite_store_serves_as_the_cache_of_later_processes(
     assert lab.counts() == {}
 
 
+def test_a_shared_cache_is_read_once_per_range_then_from_memory(lab: RdapLab) -> None:
+    shared = RecordingCache()
+
+    async def fill(client: RdapClient) -> None:
+        await client.lookup_ip("193.0.6.139")
+        await client.lookup_domain("cf-site.com")
+
+    run(lab, fill, cache=shared)
+    shared.reads = 0
+
+    async def reuse(client: RdapClient) -> None:
+        for ip in ("193.0.5.1", "193.0.4.1", "193.0.3.1", "193.0.2.1"):
+            found = client.cached_ip(ip)
+            assert found is not None and found[0].from_cache
+        for _ in range(3):
+            assert client.cached_domain("cf-site.com") is not None
+
+    run(lab, reuse, cache=shared)
+    assert shared.reads == 2  # one range, one registrar; the rest from memory
+
+
 def test_a_budget_that_refuses_stops_the_request_before_it_is_sent(lab: RdapLab) -> None:
     budget = ScriptedBudget(grant=False)
     protocol_view: RateBudget = budget
@@ -172,3 +204,47 @@ def test_the_rdap_client_does_not_import_the_store() -> None:
     code = "import sys, hostlocate.sources.rdap; print('hostlocate.store' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+# -- one path for every kind of look-up: the AS of an address --------------------------------
+
+
+def test_an_autonomous_system_is_looked_up_once_then_cached(lab: RdapLab) -> None:
+    async def body(client: RdapClient) -> None:
+        assert client.cached_autnum(13335) is None
+        together = await asyncio.gather(*(client.lookup_autnum(13335) for _ in range(5)))
+        first = together[0]
+        assert first.asn == 13335 and first.name == "CLOUDFLARENET" and first.error is None
+        assert first.abuse_emails == ("abuse@cloudflare.com",)
+        assert first.source_url == lab.service("arin") + "autnum/13335"
+        assert sum(one.requests for one in together) == 1
+        assert all(one.from_cache for one in together[1:])
+        kept = client.cached_autnum(13335)
+        assert kept is not None and kept[0].from_cache and kept[0].name == "CLOUDFLARENET"
+        stats = client.stats()
+        assert stats["autnum_cache_misses"] == 1 and stats["inflight_joins"] == 4
+        with pytest.raises(ValueError, match="AS number"):
+            await client.lookup_autnum(-1)
+
+    run(lab, body)
+    assert lab.path_counts() == {"/arin/autnum/13335": 1}
+
+
+def test_an_unknown_autonomous_system_is_not_found_and_remembered(lab: RdapLab) -> None:
+    async def body(client: RdapClient) -> None:
+        first = await client.lookup_autnum(13336)
+        again = await client.lookup_autnum(13336)
+        assert first.error == again.error == ErrorCode.RDAP_NOT_FOUND
+        assert first.requests == 1 and again.from_cache and again.requests == 0
+
+    run(lab, body)
+    assert lab.total() == 1
+
+
+def test_the_client_is_an_owner_source() -> None:
+    from hostlocate.sources.base import OwnerSource
+
+    wanted = [name for name in vars(OwnerSource) if not name.startswith("_")]
+    assert {"cached_ip", "cached_domain", "cached_autnum", "lookup_autnum"} <= set(wanted)
+    assert all(callable(getattr(RdapClient, name)) for name in wanted)
+    assert not hasattr(RdapClient, "peek_ip") and not hasattr(RdapClient, "peek_domain")

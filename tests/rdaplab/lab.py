@@ -134,6 +134,10 @@ class RdapLab:
         after the registry (e.g. ``ip/193.0.6.139``)."""
         self._fault(registry, "redirect", times, status=status, location=location)
 
+    def claim_network(self, registry: str, start: str, end: str, *, times: int | None = 1) -> None:
+        """Answer any address query with a network spanning ``start``..``end``."""
+        self._fault(registry, "network", times, start=start, end=end)
+
     def slow_body(self, registry: str, *, seconds: float = 5.0, times: int | None = 1) -> None:
         """Send the right answer, but trickle its body over ``seconds``."""
         self._fault(registry, "slow", times, seconds=seconds)

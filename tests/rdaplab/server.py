@@ -43,7 +43,7 @@ class Fault:
 
     kind: str
     """``status``, ``429``, ``malformed``, ``content_type``, ``oversize``, ``redirect``,
-    ``slow``."""
+    ``slow``, ``network``."""
     remaining: int | None = 1
     status: int = 500
     retry_after: str | None = None
@@ -53,6 +53,9 @@ class Fault:
     """For ``redirect``: a template with ``{base}`` (the lab's origin) and ``{rest}``
     (the path after the registry segment)."""
     seconds: float = 0.0
+    start: str = ""
+    end: str = ""
+    """For ``network``: the range the answer claims, whatever was asked."""
 
 
 @dataclasses.dataclass
@@ -217,6 +220,17 @@ def fault_reply(fault: Fault, origin: str, rest: str) -> Reply:
             b"<html><body>Service temporarily unavailable</body></html>",
             "text/html; charset=utf-8",
         )
+    if fault.kind == "network":
+        claimed = {
+            "objectClassName": "ip network",
+            "handle": f"HOSTILE-{fault.start}-{fault.end}",
+            "startAddress": fault.start,
+            "endAddress": fault.end,
+            "ipVersion": "v6" if ":" in fault.start else "v4",
+            "name": "HOSTILE-EVERYTHING",
+            "country": "ZZ",
+        }
+        return Reply(200, json.dumps(claimed).encode())
     if fault.kind == "redirect":
         location = fault.location.format(base=origin, rest=rest)
         status = fault.status if fault.status in (301, 302, 303, 307, 308) else 302

@@ -9,6 +9,7 @@ tests/integration/test_rdap_client.py.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import socket
 import time
@@ -20,7 +21,12 @@ import pytest
 
 from hostlocate.errors import DataError
 from hostlocate.sources._rdap_parse import registry_for_url
-from hostlocate.sources._rdap_policy import ServicePolicy, host_is_private, split_service
+from hostlocate.sources._rdap_policy import (
+    ServicePolicy,
+    host_is_private,
+    normalised_path,
+    split_service,
+)
 from hostlocate.sources.bootstrap import (
     FALLBACK_SERVICE,
     RIR_SERVICES,
@@ -341,3 +347,52 @@ def test_split_service_and_private_hosts() -> None:
     assert host_is_private("LOCALHOST.")
     assert not host_is_private("193.0.6.139")
     assert not host_is_private("rdap.a.test")
+
+
+def test_the_entry_of_an_address_is_its_longest_matching_prefix() -> None:
+    bootstrap = Bootstrap(
+        {
+            "ipv4": {
+                "version": "1.0",
+                "services": [
+                    [["8.0.0.0/8"], ["https://a.test/"]],
+                    [["8.8.0.0/16"], ["https://b.test/"]],
+                ],
+            }
+        },
+        origin="user",
+    )
+    first = int(ipaddress.IPv4Address("8.8.0.0"))
+    assert bootstrap.ip_entry(ipaddress.IPv4Address("8.8.8.8")) == (first, first + 65_535)
+    assert bootstrap.ip_entry(ipaddress.IPv4Address("8.9.1.1")) == (8 << 24, (9 << 24) - 1)
+    assert bootstrap.ip_entry(ipaddress.IPv4Address("9.9.9.9")) is None
+
+
+@pytest.mark.parametrize(
+    ("path", "served"),
+    [
+        ("/ripe/ip/1.2.3.4", "/ripe/ip/1.2.3.4"),
+        ("/ripe/./ip/1.2.3.4", "/ripe/ip/1.2.3.4"),
+        ("/ripe/../arin/ip/1", "/arin/ip/1"),
+        ("/ripe/%2e%2E/arin/", "/arin/"),
+        ("/ripe/.%2e/", "/"),
+        ("/a/b/..", "/a/"),
+        ("", "/"),
+        ("/..", None),
+        ("/ripe/../../etc", None),
+        ("/ripe/..%2Farin/", None),
+        ("/ripe/..%5carin/", None),
+        ("/ripe/..\\arin/", None),
+    ],
+)
+def test_paths_are_compared_as_the_server_serves_them(path: str, served: str | None) -> None:
+    assert normalised_path(path) == served
+
+
+def test_a_path_that_climbs_out_of_its_service_is_refused() -> None:
+    policy = ServicePolicy(listed=["https://rdap.test/ripe/", "https://rdap.test/arin/"])
+    assert policy.check("https://rdap.test/ripe/ip/../ip/1.2.3.4") is None
+    assert policy.check("https://rdap.test/ripe/../arin/ip/1.2.3.4") is None  # another service
+    assert policy.check("https://rdap.test/ripe/../admin/") is not None
+    assert policy.check("https://rdap.test/ripe/%2e%2e/admin/") is not None
+    assert policy.check("https://rdap.test/ripe/../../../admin/") is not None

@@ -25,6 +25,7 @@ from hostlocate import ConfigError, ErrorCode, InvalidURLError, Locator
 from hostlocate.batch import MAX_LINE_CHARS
 from hostlocate.locator import DEFAULT_TIMEOUT
 from hostlocate.parse import MAX_INPUT_CHARS, exceeds_dns_limits, parse_reported_url
+from hostlocate.sources._rdap_fetch import parse_retry_after
 from hostlocate.sources.dns import (
     DEFAULT_MAX_ADDRESSES,
     DEFAULT_MAX_CNAMES,
@@ -203,3 +204,21 @@ def test_every_test_the_document_names_exists() -> None:
         if not re.search(rf"^def {name}\(", (root / path).read_text(encoding="utf-8"), re.M)
     ]
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("header", "seconds"),
+    [
+        ("1e400", math.inf),
+        ("inf", math.inf),
+        ("9" * 400, math.inf),
+        ("nan", None),
+        ("-5", 0.0),
+        ("Fri, 31 Dec 9999 23:59:59 GMT", 253_402_300_799.0 - 40.0),
+    ],
+)
+def test_a_retry_after_may_ask_for_forever_and_is_reported_as_asked(
+    header: str, seconds: float | None
+) -> None:
+    """What the registry asked for; the client bounds the pause (max_retry_wait)."""
+    assert parse_retry_after(header, now=40.0) == seconds

@@ -18,9 +18,11 @@ from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from hostlocate.cache import TTLCache
-from hostlocate.sources.base import RdapEntryKind
+from hostlocate.sources.base import RdapCache, RdapEntryKind
 
-__all__ = ["MemoryRdapCache", "RangeCache", "range_blocks"]
+_Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+__all__ = ["MemoryRdapCache", "RangeCache", "TieredRdapCache", "range_blocks"]
 
 V = TypeVar("V")
 
@@ -208,3 +210,59 @@ class MemoryRdapCache:
             entries = TTLCache(min(self.max_entries, 65_536), clock=self._clock)
             self._entries[kind] = entries
         entries.put(key, value, ttl)
+
+
+class TieredRdapCache:
+    """A shared cache (the SQLite store, Redis) behind a bounded in-memory front.
+
+    An answer read from the shared cache is kept in memory for the time it has
+    left, so a warm batch asks the shared cache once per range, domain or AS
+    rather than once per record (a range probe in SQLite costs tens of
+    microseconds, in memory one or two). Writes go to both. ``span`` says which
+    range a network value read back covers (the client knows its records and
+    its bootstrap): (version, first, last), or None to keep it out of the front.
+    """
+
+    def __init__(
+        self,
+        back: RdapCache,
+        span: Callable[[str, _Address, bytes], tuple[int, int, int] | None],
+        *,
+        max_entries: int = 65_536,
+    ) -> None:
+        self.back = back
+        self.front = MemoryRdapCache(max_entries=max_entries)
+        self._span = span
+
+    def __len__(self) -> int:
+        """Ranges held in memory, every service together."""
+        return len(self.front)
+
+    def find_network(self, service: str, address: _Address) -> tuple[bytes, float] | None:
+        found = self.front.find_network(service, address)
+        if found is not None:
+            return found
+        found = self.back.find_network(service, address)
+        if found is not None:
+            span = self._span(service, address, found[0])
+            if span is not None:
+                self.front.put_network(service, *span, found[0], found[1])
+        return found
+
+    def put_network(
+        self, service: str, version: int, start: int, end: int, value: bytes, ttl: float
+    ) -> None:
+        self.front.put_network(service, version, start, end, value, ttl)
+        self.back.put_network(service, version, start, end, value, ttl)
+
+    def get_entry(self, kind: RdapEntryKind, key: str) -> tuple[bytes, float] | None:
+        found = self.front.get_entry(kind, key)
+        if found is None:
+            found = self.back.get_entry(kind, key)
+            if found is not None:
+                self.front.put_entry(kind, key, found[0], found[1])
+        return found
+
+    def put_entry(self, kind: RdapEntryKind, key: str, value: bytes, ttl: float) -> None:
+        self.front.put_entry(kind, key, value, ttl)
+        self.back.put_entry(kind, key, value, ttl)

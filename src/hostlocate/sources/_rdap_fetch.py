@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import json
+import logging
 import math
 import time
 from collections import Counter
@@ -24,10 +25,12 @@ import msgspec
 
 from hostlocate.errors import ErrorCode
 from hostlocate.sources._rdap_parse import registry_for_url
-from hostlocate.sources._rdap_policy import ServicePolicy
+from hostlocate.sources._rdap_policy import ServicePolicy, normalised_url
 from hostlocate.sources.base import RateBudget
 
-__all__ = ["Failure", "Fetched", "Fetcher", "Tally", "parse_retry_after"]
+__all__ = ["Failure", "Fetched", "Fetcher", "Reachability", "Tally", "parse_retry_after"]
+
+log = logging.getLogger("hostlocate.rdap")
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 _JSON_TYPES = frozenset({"application/rdap+json", "application/json"})
@@ -62,7 +65,8 @@ class Tally:
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date);
+    may be huge or infinite (the caller bounds the wait); None when unusable."""
     if not value:
         return None
     text = value.strip()
@@ -71,14 +75,114 @@ def parse_retry_after(value: str | None, now: float) -> float | None:
     except ValueError:
         try:
             when = email.utils.parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return None
         if when.tzinfo is None:
             return None
-        seconds = when.timestamp() - now
+        try:
+            seconds = when.timestamp() - now
+        except (OverflowError, OSError):
+            return math.inf
     if math.isnan(seconds):
         return None
     return max(0.0, seconds)
+
+
+class _Reach:
+    __slots__ = ("answered", "closed_until", "failures", "probe")
+
+    def __init__(self) -> None:
+        self.answered = False
+        self.failures = 0
+        self.closed_until = 0.0
+        self.probe = asyncio.Lock()
+
+
+class Reachability:
+    """Registries that could not be reached lately (refused, no route, no such name).
+
+    After ``after`` such failures in a row a registry is not asked for
+    ``pause`` seconds: its look-ups end at once with ``rdap_unreachable``,
+    with no wait for its budget. Until a registry has answered (and again
+    after a pause), one request at a time probes it while the others wait, so
+    a registry that is down costs ``after`` connection attempts, not one per
+    look-up queued on its budget. Said once, at WARNING, per client.
+    """
+
+    def __init__(
+        self, *, after: int = 3, pause: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.after = after
+        self.pause = pause
+        self._clock = clock
+        self._states: dict[str, _Reach] = {}
+        self.warned = False
+
+    def _check(self, registry: str, state: _Reach) -> None:
+        left = state.closed_until - self._clock()
+        if left > 0:
+            raise Failure(
+                ErrorCode.RDAP_UNREACHABLE,
+                f"{registry}: could not be reached {state.failures} times in a row; "
+                f"not asked for another {left:.0f} s",
+            )
+
+    async def enter(self, registry: str, deadline: float) -> bool:
+        """Wait until ``registry`` may be asked; True when this caller probes it
+        (then :meth:`leave` must follow). Raises :class:`Failure`."""
+        state = self._states.get(registry)
+        if state is None:
+            state = self._states[registry] = _Reach()
+        self._check(registry, state)
+        if state.answered:
+            return False
+        try:
+            async with asyncio.timeout_at(_loop_time(deadline, self._clock)):
+                await state.probe.acquire()
+        except TimeoutError as exc:
+            raise Failure(
+                ErrorCode.RDAP_TIMEOUT, f"{registry}: deadline passed while it was being probed"
+            ) from exc
+        if state.answered or state.closed_until > self._clock():
+            state.probe.release()
+            self._check(registry, state)
+            return False
+        return True
+
+    def leave(self, registry: str, probing: bool) -> None:
+        if probing:
+            self._states[registry].probe.release()
+
+    def answered(self, registry: str) -> None:
+        """The registry sent an HTTP response, whatever its status."""
+        state = self._states[registry]
+        state.answered, state.failures = True, 0
+
+    def unreachable(self, registry: str, detail: str) -> None:
+        state = self._states[registry]
+        state.answered = False
+        state.failures += 1
+        if state.failures < self.after:
+            return
+        state.closed_until = self._clock() + self.pause
+        level = logging.INFO if self.warned else logging.WARNING
+        self.warned = True
+        log.log(
+            level,
+            "RDAP registry %s could not be reached %d times in a row (%s); not asking it "
+            "for %.0f s. Without network access, --no-rdap skips registry look-ups.",
+            registry,
+            state.failures,
+            detail,
+            self.pause,
+        )
+
+
+def _loop_time(deadline: float, clock: Callable[[], float]) -> float | None:
+    """``deadline`` (on ``clock``) as a time of the running loop, None for no deadline."""
+    if math.isinf(deadline):
+        return None
+    return asyncio.get_running_loop().time() + (deadline - clock())
 
 
 class Fetcher:
@@ -113,6 +217,7 @@ class Fetcher:
         self.requests: Counter[str] = Counter()
         """Requests sent, per registry."""
         self.retry_after_waits = 0
+        self.reach = Reachability(clock=clock)
 
     async def get_json(self, url: str, deadline: float, tally: Tally) -> Fetched:
         """Follow ``url`` to a 200 JSON object; raises :class:`Failure` otherwise."""
@@ -126,24 +231,16 @@ class Fetcher:
                 code = ErrorCode.RDAP_REDIRECT_REFUSED if hops else ErrorCode.RDAP_NO_SERVICE
                 raise Failure(code, refused)
             registry = registry_for_url(url)
-            if not await self.budget.acquire(registry, deadline):
-                raise Failure(
-                    ErrorCode.RDAP_RATE_LIMITED,
-                    f"{registry}: no request budget left before the deadline",
-                )
-            remaining = deadline - self._clock()
-            if remaining <= 0:
-                raise Failure(ErrorCode.RDAP_TIMEOUT, "deadline passed")
-            tally.requests += 1
-            self.requests[registry] += 1
-            # Once asked, a registry gets the request's full time even past the
-            # deadline: the caller stops waiting at its deadline, the answer is kept.
-            status, headers, body = await self._exchange(url, self.timeout)
+            probing = await self.reach.enter(registry, deadline)
+            try:
+                status, headers, body = await self._send(url, registry, deadline, tally)
+            finally:
+                self.reach.leave(registry, probing)
             if status in _REDIRECTS:
                 location = headers.get("location")
                 if not location:
                     raise Failure(ErrorCode.RDAP_BAD_RESPONSE, f"HTTP {status} without Location")
-                target = urljoin(url, location.strip())
+                target = normalised_url(urljoin(url, location.strip()))
                 if target in seen or hops >= self.max_redirects:
                     raise Failure(
                         ErrorCode.RDAP_TOO_MANY_REDIRECTS, f"{hops + 1} redirects, last to {target}"
@@ -156,7 +253,9 @@ class Fetcher:
                 delay = parse_retry_after(headers.get("retry-after"), time.time())
                 if delay is None:
                     delay = min(self.max_retry_wait, 2.0**rate_retries)
-                await self.budget.pause(registry, delay)
+                # Whatever the registry asked (1e400, a date in year 9999), the pause
+                # is bounded: a registry is never switched off for the client's life.
+                await self.budget.pause(registry, min(delay, self.max_retry_wait))
                 if (
                     rate_retries >= self.max_rate_retries
                     or delay > self.max_retry_wait
@@ -181,6 +280,29 @@ class Fetcher:
                 raise Failure(ErrorCode.RDAP_HTTP_ERROR, f"{registry}: HTTP {status}")
             return Fetched(url=url, registry=registry, body=body)
 
+    async def _send(
+        self, url: str, registry: str, deadline: float, tally: Tally
+    ) -> tuple[int, httpx.Headers, dict[str, Any] | None]:
+        if not await self.budget.acquire(registry, deadline):
+            raise Failure(
+                ErrorCode.RDAP_RATE_LIMITED,
+                f"{registry}: no request budget left before the deadline",
+            )
+        if deadline - self._clock() <= 0:
+            raise Failure(ErrorCode.RDAP_TIMEOUT, "deadline passed")
+        tally.requests += 1
+        self.requests[registry] += 1
+        # Once asked, a registry gets the request's full time even past the
+        # deadline: the caller stops waiting at its deadline, the answer is kept.
+        try:
+            answer = await self._exchange(url, self.timeout)
+        except Failure as exc:
+            if exc.code is ErrorCode.RDAP_UNREACHABLE:
+                self.reach.unreachable(registry, exc.detail)
+            raise
+        self.reach.answered(registry)
+        return answer
+
     async def _exchange(
         self, url: str, budget: float
     ) -> tuple[int, httpx.Headers, dict[str, Any] | None]:
@@ -203,6 +325,8 @@ class Fetcher:
             ) from exc
         except httpx.TimeoutException as exc:
             raise Failure(ErrorCode.RDAP_TIMEOUT, f"{type(exc).__name__}") from exc
+        except httpx.ConnectError as exc:
+            raise Failure(ErrorCode.RDAP_UNREACHABLE, f"{type(exc).__name__}: {exc}") from exc
         except httpx.InvalidURL as exc:
             raise Failure(ErrorCode.RDAP_NO_SERVICE, f"invalid URL: {exc}") from exc
         except httpx.HTTPError as exc:

@@ -12,6 +12,11 @@ that answer comes from the network, so it is checked before it is followed:
   user's own configured services are themselves on such addresses (a test
   network or a mirror on the local network).
 
+The path compared is the one the server will serve: percent-encoded dots
+decoded and ``.``/``..`` segments applied (RFC 3986 section 5.2.4), so
+``/ripe/../other/`` is not under ``/ripe/``. A path that climbs above the
+root, or hides a separator as ``%2F`` or ``%5C`` (or a backslash), is refused.
+
 Host names are not resolved here: a listed registry host whose DNS points at a
 private address is trusted like the list itself.
 """
@@ -19,10 +24,17 @@ private address is trusted like the list itself.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["ServicePolicy", "host_is_private", "split_service"]
+__all__ = [
+    "ServicePolicy",
+    "host_is_private",
+    "normalised_path",
+    "normalised_url",
+    "split_service",
+]
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -41,6 +53,40 @@ def split_service(url: str) -> tuple[str, str, int, str] | None:
     if not path.endswith("/"):
         path = path.rsplit("/", 1)[0] + "/"
     return scheme, parts.hostname.lower(), port or _DEFAULT_PORTS[scheme], path
+
+
+_ENCODED_DOT = re.compile("%2e", re.IGNORECASE)
+_HIDDEN_SEPARATOR = re.compile(r"%2f|%5c|\\", re.IGNORECASE)
+
+
+def normalised_path(path: str) -> str | None:
+    """``path`` as a server resolves it (encoded dots decoded, dot segments
+    removed), or None when it climbs above the root or hides a separator."""
+    if _HIDDEN_SEPARATOR.search(path):
+        return None
+    segments = _ENCODED_DOT.sub(".", path or "/").split("/")
+    out: list[str] = []
+    for segment in segments:
+        if segment == "..":
+            if len(out) <= 1:
+                return None
+            out.pop()
+        elif segment != ".":
+            out.append(segment)
+    if segments[-1] in (".", ".."):
+        out.append("")  # "/a/b/.." is the folder "/a/"
+    return "/".join(out) or "/"
+
+
+def normalised_url(url: str) -> str:
+    """``url`` with its path normalised, so that what is fetched is what was checked;
+    unchanged where the path cannot be normalised (the check refuses it)."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    path = normalised_path(parts.path)
+    return url if path is None or path == parts.path else urlunsplit(parts._replace(path=path))
 
 
 def host_is_private(host: str) -> bool:
@@ -89,7 +135,9 @@ class ServicePolicy:
         scheme, host, port, _ = target
         if host_is_private(host) and not self.allow_private:
             return f"non-public host {host}"
-        path = parts.path or "/"
+        path = normalised_path(parts.path)
+        if path is None:
+            return f"path {parts.path!r} climbs out of every service"
         for s_scheme, s_host, s_port, s_path in self._services:
             if (scheme, host, port) == (s_scheme, s_host, s_port) and path.startswith(s_path):
                 return None

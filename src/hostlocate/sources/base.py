@@ -12,7 +12,14 @@ from __future__ import annotations
 import ipaddress
 from typing import Any, Literal, Protocol
 
-from hostlocate.models import DnsPart, GeoFacts, IpOwnership, RegistrarInfo, SourceInfo
+from hostlocate.models import (
+    AutnumInfo,
+    DnsPart,
+    GeoFacts,
+    IpOwnership,
+    RegistrarInfo,
+    SourceInfo,
+)
 
 __all__ = ["DnsSource", "GeoSource", "OwnerSource", "RateBudget", "RdapCache", "RdapEntryKind"]
 
@@ -48,7 +55,7 @@ class DnsSource(Protocol):
 
 
 class OwnerSource(Protocol):
-    """Who holds an address and who registered a domain (RDAP)."""
+    """Who holds an address, its AS and who registered a domain (RDAP)."""
 
     def cached_ip(self, ip: str) -> tuple[IpOwnership, float] | None:
         """The cached holder of ``ip`` and when that answer expires, or None."""
@@ -58,12 +65,21 @@ class OwnerSource(Protocol):
         """The cached registrar of ``domain`` and when that answer expires, or None."""
         ...
 
+    def cached_autnum(self, asn: int) -> tuple[AutnumInfo, float] | None:
+        """The cached answer for AS ``asn`` and when it expires, or None."""
+        ...
+
     async def lookup_ip(self, ip: str, *, deadline: float | None = None) -> IpOwnership:
         """The holder of ``ip``; faults come back in ``error``."""
         ...
 
     async def lookup_domain(self, domain: str, *, deadline: float | None = None) -> RegistrarInfo:
         """The registrar of ``domain``; faults come back in ``error``."""
+        ...
+
+    async def lookup_autnum(self, asn: int, *, deadline: float | None = None) -> AutnumInfo:
+        """The name and abuse contacts of AS ``asn``: the contact of last resort when
+        the network names none; faults come back in ``error``."""
         ...
 
     def stats(self) -> dict[str, Any]:

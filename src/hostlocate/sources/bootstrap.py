@@ -149,6 +149,17 @@ class Bootstrap:
                 return list(urls)
         return list(self.default_services)
 
+    def ip_entry(self, address: _Address) -> tuple[int, int] | None:
+        """First and last address (as integers) of the entry giving ``address`` its
+        service, or None where no entry does (the default services answer all)."""
+        bits = address.max_prefixlen
+        number = int(address)
+        for length in self._ip_lengths[address.version]:
+            if (number >> (bits - length)) in self._ip[address.version][length]:
+                host = (1 << (bits - length)) - 1
+                return number & ~host, number | host
+        return None
+
     def service_for_domain(self, name: str) -> list[str]:
         """Base URLs for the longest matching label suffix of ``name`` (its TLD at least)."""
         labels = name.strip().strip(".").lower().split(".")

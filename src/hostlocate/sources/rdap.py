@@ -1,13 +1,17 @@
-"""Who holds an address, and who registered a domain: RDAP, frugally and safely.
+"""Who holds an address, its AS, and who registered a domain: RDAP, frugally and safely.
 
 :class:`RdapClient` is the only public piece. For an address it finds the
 registry from the IANA bootstrap (:mod:`.bootstrap`), fetches the ``ip
 network`` object (following registry redirects through the allow-list),
-parses it, and caches the answer by the *range* it names, so every other
-address of that network is answered without a request. Concurrent look-ups of
-addresses in the same /24 (IPv4) or /48 (IPv6) wait for the one in flight
-instead of asking again. Remote faults never raise: they come back as an
-:class:`~hostlocate.errors.ErrorCode` value in ``error``.
+parses it, and caches the answer by the *range* it names (per service, within
+the service's bootstrap entry), so every other address of that network is
+answered without a request. Concurrent look-ups of addresses in the same /24
+(IPv4) or /48 (IPv6) wait for the one in flight instead of asking again.
+Addresses, domains and autonomous systems share that one path
+(:mod:`._rdap_query`); the cache and the request budget are given to the
+client or built in memory (:mod:`.base` names their protocols). Remote faults
+never raise: they come back as an :class:`~hostlocate.errors.ErrorCode` value
+in ``error``.
 
 See docs/rdap.md for the service choice, the redirect rules, the budgets and
 what each error code means.
@@ -22,7 +26,7 @@ import math
 import os
 import time
 from collections import Counter
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -31,18 +35,26 @@ from urllib.parse import quote
 import httpx
 import msgspec
 
+from hostlocate._inflight import InFlight
 from hostlocate.errors import ErrorCode
-from hostlocate.models import IpOwnership, RegistrarInfo
-from hostlocate.sources._rdap_cache import MemoryRdapCache
+from hostlocate.models import AutnumInfo, IpOwnership, RegistrarInfo
+from hostlocate.sources._rdap_cache import MemoryRdapCache, TieredRdapCache
 from hostlocate.sources._rdap_fetch import Failure, Fetcher, Tally
 from hostlocate.sources._rdap_parse import (
     EntityRef,
     ParseError,
     parse_entity_abuse,
-    parse_network,
-    parse_registrar,
 )
 from hostlocate.sources._rdap_policy import ServicePolicy
+from hostlocate.sources._rdap_query import (
+    IP_DECODER,
+    AutnumQuery,
+    DomainQuery,
+    IpQuery,
+    Query,
+    decoded,
+    domain_key,
+)
 from hostlocate.sources._rdap_ratelimit import RateLimit, RateLimiter, limits_from
 from hostlocate.sources.base import RateBudget, RdapCache, RdapEntryKind
 from hostlocate.sources.bootstrap import IANA_BOOTSTRAP_URLS, Bootstrap
@@ -52,8 +64,9 @@ __all__ = ["RateLimit", "RdapClient"]
 log = logging.getLogger("hostlocate.rdap")
 
 _Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+_T = TypeVar("_T", IpOwnership, RegistrarInfo, AutnumInfo)
+_V = TypeVar("_V")
 
-_CANCELLED = "the look-up in flight was cancelled"
 
 # Errors that say nothing about one address in particular: a look-up waiting on
 # another one in flight for the same block takes that answer instead of asking.
@@ -67,14 +80,9 @@ _SHARED_ERRORS = frozenset(
         ErrorCode.RDAP_TOO_LARGE.value,
         ErrorCode.RDAP_TOO_MANY_REDIRECTS.value,
         ErrorCode.RDAP_REDIRECT_REFUSED.value,
+        ErrorCode.RDAP_UNREACHABLE.value,
     }
 )
-
-
-def _block_key(address: _Address) -> tuple[int, int]:
-    if address.version == 4:
-        return 4, int(address) >> 8
-    return 6, int(address) >> 80
 
 
 def _default_cache_dir() -> Path:
@@ -84,7 +92,7 @@ def _default_cache_dir() -> Path:
 
 
 class RdapClient:
-    """Asynchronous RDAP look-ups for addresses and domains (one event loop).
+    """Asynchronous RDAP look-ups for addresses, domains and AS numbers (one event loop).
 
     ``bootstrap_dir``: a folder of IANA-format bootstrap files; its services
     are trusted as given (``http://`` and private addresses included). Without
@@ -134,6 +142,8 @@ class RdapClient:
     ) -> None:
         if timeout <= 0:
             raise ValueError("timeout must be positive")
+        if not 0 <= max_retry_wait < math.inf:
+            raise ValueError("max_retry_wait must be a finite number of seconds, zero or more")
         if (
             max_redirects < 0
             or max_body_bytes < 1
@@ -165,7 +175,9 @@ class RdapClient:
             budget if budget is not None else RateLimiter(limits_from(rate_limits))
         )
         self._cache: RdapCache = (
-            cache if cache is not None else MemoryRdapCache(max_entries=cache_size)
+            MemoryRdapCache(max_entries=cache_size)
+            if cache is None
+            else TieredRdapCache(cache, self._span_of, max_entries=cache_size)
         )
         self._negative_ttl = negative_ttl
         self._cache_ttl = cache_ttl
@@ -174,11 +186,10 @@ class RdapClient:
         self._domain_decoder = msgspec.msgpack.Decoder(RegistrarInfo)
         self._hot: dict[str, tuple[float, IpOwnership]] = {}
         self._hot_size = max(1024, min(4 * cache_size, 262_144))
-        self._hits = 0
-        self._inflight: dict[tuple[int, int], asyncio.Future[IpOwnership]] = {}
-        self._domain_inflight: dict[str, asyncio.Future[RegistrarInfo]] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
-        """Look-ups under way, some past the deadline of the record that started them."""
+        self._autnum_decoder = msgspec.msgpack.Decoder(AutnumInfo)
+        self._ip_flights: InFlight[tuple[int, int], IpOwnership] = InFlight()
+        self._domain_flights: InFlight[str, RegistrarInfo] = InFlight()
+        self._autnum_flights: InFlight[int, AutnumInfo] = InFlight()
         self._fetcher: Fetcher | None = None
         self._state: tuple[Fetcher, Bootstrap] | None = None
         self._ready = asyncio.Lock()
@@ -251,7 +262,7 @@ class RdapClient:
                 self._state = (fetcher, bootstrap)
             return self._state
 
-    # -- addresses ------------------------------------------------------------------
+    # -- look-ups -------------------------------------------------------------------
 
     async def lookup_ip(self, ip: str, *, deadline: float | None = None) -> IpOwnership:
         """The registered network and abuse contacts of ``ip``; never raises for remote faults.
@@ -261,73 +272,111 @@ class RdapClient:
         wait stands in the way). Raises ``ValueError`` if ``ip`` is not an
         address.
         """
-        cached = self.peek_ip(ip)
-        if cached is not None:
-            return cached
-        address = ipaddress.ip_address(ip)
-        end = math.inf if deadline is None else deadline
-        key = _block_key(address)
-        joined: set[int] = set()
-        while True:
-            pending = self._inflight.get(key)
-            if pending is None or id(pending) in joined:
-                break
-            joined.add(id(pending))
-            self._counts["inflight_joins"] += 1
-            try:
-                leader = await _wait(pending, end)
-            except TimeoutError:
-                return self._fail(ErrorCode.RDAP_TIMEOUT, "deadline passed while waiting", 0)
-            found = self._from_cache(address, ip)
-            if found is not None:
-                return found[0]
-            if leader.error in _SHARED_ERRORS:
-                self._hits += 1
-                return msgspec.structs.replace(leader, requests=0, from_cache=True)
-        try:
-            return await self._lead(
-                self._inflight,
-                key,
-                self._fetch_ip(address, end),
-                end,
-                IpOwnership(detail=_CANCELLED),
-            )
-        except TimeoutError:
-            return self._fail(ErrorCode.RDAP_TIMEOUT, _LATE, 0)
+        hit = self.cached_ip(ip)
+        if hit is not None:
+            return hit[0]
+        return await self._lookup(IpQuery(self, ipaddress.ip_address(ip)), deadline)
 
-    def peek_ip(self, ip: str) -> IpOwnership | None:
-        """The cached answer for ``ip`` (its network, or a remembered 404), or None.
+    async def lookup_domain(self, domain: str, *, deadline: float | None = None) -> RegistrarInfo:
+        """The registrar of ``domain`` (A-label form) and its abuse contact, via ``dns.json``.
 
-        Never asks a registry: the synchronous fast path for warm batches.
+        Never raises for remote faults; ``ValueError`` for an empty name.
         """
-        found = self.peek_ip_until(ip)
-        return None if found is None else found[0]
+        name = domain_key(domain)
+        if not name:
+            raise ValueError("empty domain")
+        hit = self.cached_domain(name)
+        if hit is not None:
+            return hit[0]
+        return await self._lookup(DomainQuery(self, name), deadline)
 
-    def peek_ip_until(self, ip: str) -> tuple[IpOwnership, float] | None:
-        """:meth:`peek_ip` with the ``time.monotonic()`` moment the answer expires."""
+    async def lookup_autnum(self, asn: int, *, deadline: float | None = None) -> AutnumInfo:
+        """The name and abuse contacts of autonomous system ``asn``, via ``asn.json``.
+
+        Never raises for remote faults; ``ValueError`` for a number that is not an AS.
+        """
+        if not 0 <= asn < 2**32:
+            raise ValueError(f"not an AS number: {asn}")
+        hit = self.cached_autnum(asn)
+        if hit is not None:
+            return hit[0]
+        return await self._lookup(AutnumQuery(self, asn), deadline)
+
+    def cached_ip(self, ip: str) -> tuple[IpOwnership, float] | None:
+        """The cached answer for ``ip`` (its network, or a remembered 404) and the
+        ``time.monotonic()`` moment it expires, or None; never asks a registry."""
         hot = self._hot.get(ip)
         if hot is not None:
             if hot[0] > time.monotonic():
-                self._hits += 1
+                self._counts["cache_hits"] += 1
                 return hot[1], hot[0]
             del self._hot[ip]
         try:
             address = ipaddress.ip_address(ip)
         except ValueError:
             return None
-        return self._from_cache(address, ip)
+        return IpQuery(self, address).cached()
 
-    def peek_domain(self, domain: str) -> RegistrarInfo | None:
-        """The cached registrar answer for ``domain``, or None; never asks a registry."""
-        found = self.peek_domain_until(domain)
-        return None if found is None else found[0]
+    def cached_domain(self, domain: str) -> tuple[RegistrarInfo, float] | None:
+        """The cached registrar answer for ``domain`` and when it expires, or None."""
+        return DomainQuery(self, domain_key(domain)).cached()
 
-    def peek_domain_until(self, domain: str) -> tuple[RegistrarInfo, float] | None:
-        """:meth:`peek_domain` with the ``time.monotonic()`` moment the answer expires."""
-        hit = self._read("registrar", domain.strip().rstrip(".").lower(), self._domain_decoder)
-        if hit is not None:
-            self._counts["domain_cache_hits"] += 1
-        return hit
+    def cached_autnum(self, asn: int) -> tuple[AutnumInfo, float] | None:
+        """The cached answer for AS ``asn`` and when it expires, or None."""
+        return AutnumQuery(self, asn).cached()
+
+    async def _lookup(self, query: Query[_T], deadline: float | None) -> _T:
+        """The one path of every look-up: join the one under way, or lead one."""
+        end = math.inf if deadline is None else deadline
+        while query.flight in query.flights:
+            try:
+                leader = await query.flights.join(query.flight, end)
+            except TimeoutError:
+                return query.fail(ErrorCode.RDAP_TIMEOUT, "deadline passed while waiting", 0)
+            hit = query.cached()
+            if hit is not None:
+                return hit[0]
+            if leader is not None and (query.exact or leader.error in _SHARED_ERRORS):
+                self._counts[f"{query.counter}_hits"] += 1
+                return msgspec.structs.replace(leader, requests=0, from_cache=True)
+        try:
+            return await query.flights.lead(query.flight, self._fetch(query, end), end)
+        except TimeoutError:
+            return query.fail(ErrorCode.RDAP_TIMEOUT, _LATE, 0)
+
+    async def _fetch(self, query: Query[_T], deadline: float) -> _T:
+        self._counts[f"{query.counter}_misses"] += 1
+        refused = query.refused()
+        if refused is not None:
+            return query.fail(ErrorCode.RDAP_NO_SERVICE, refused, 0)
+        if time.monotonic() >= deadline:
+            return query.fail(ErrorCode.RDAP_TIMEOUT, "deadline passed", 0)
+        fetcher, bootstrap = await self._ensure_ready()
+        url = next(
+            (
+                f"{base}{query.path}"
+                for base in query.services(bootstrap)
+                if fetcher.policy.check(f"{base}{query.path}") is None
+            ),
+            None,
+        )
+        if url is None:
+            return query.fail(ErrorCode.RDAP_NO_SERVICE, f"no usable RDAP service for {query}", 0)
+        tally = Tally()
+        try:
+            fetched = await fetcher.get_json(url, deadline, tally)
+            result = await query.build(fetcher, fetched, deadline, tally)
+        except Failure as exc:
+            result = query.fail(exc.code, exc.detail, tally.requests)
+            if exc.code is ErrorCode.RDAP_NOT_FOUND:
+                self._keep(query.entry, query.key, result, self._negative_ttl)
+            return result
+        except ParseError as exc:
+            return query.fail(ErrorCode.RDAP_BAD_RESPONSE, str(exc), tally.requests)
+        query.keep(result)
+        if time.monotonic() >= deadline and result.error is None:
+            self._counts["late_answers"] += 1  # an answer kept that the caller gave up on
+        return result
 
     def _service_key(self, address: _Address) -> str | None:
         """The service the bootstrap gives ``address`` to: the key of its ranges."""
@@ -336,101 +385,73 @@ class RdapClient:
         services = self._bootstrap.service_for_ip(address)
         return services[0] if services else None
 
+    def cacheable_span(
+        self, address: _Address, version: int, start: int, end: int
+    ) -> tuple[int, int, int] | None:
+        """The range to keep a network answer under, for the service of ``address``:
+        clipped to the bootstrap entry that gives the address to that service (a
+        service answers only for what the bootstrap gives it); None when the range
+        does not hold the address."""
+        number = int(address)
+        if version != address.version or not start <= number <= end:
+            return None
+        entry = self._bootstrap.ip_entry(address) if self._bootstrap is not None else None
+        if entry is not None:
+            start, end = max(start, entry[0]), min(end, entry[1])
+        return version, start, end
+
+    def _span_of(
+        self, service: str, address: _Address, value: bytes
+    ) -> tuple[int, int, int] | None:
+        """The range a network answer read back from a shared cache covers here."""
+        found = decoded(IP_DECODER, (value, 0.0))
+        network = None if found is None else found[0].network
+        if network is None or not network.start_address or not network.end_address:
+            return None
+        try:
+            first = ipaddress.ip_address(network.start_address)
+            last = ipaddress.ip_address(network.end_address)
+        except ValueError:
+            return None
+        return self.cacheable_span(address, first.version, int(first), int(last))
+
+    def _failed(self, code: ErrorCode) -> None:
+        self._errors[code.value] += 1
+
     def _read(
-        self, kind: RdapEntryKind, key: str, decoder: msgspec.msgpack.Decoder[_T]
-    ) -> tuple[_T, float] | None:
+        self, kind: RdapEntryKind, key: str, decoder: msgspec.msgpack.Decoder[_V]
+    ) -> tuple[_V, float] | None:
         found = self._cache.get_entry(kind, key)
-        return None if found is None else _decoded(decoder, found)
+        return None if found is None else decoded(decoder, found)
 
     def _keep(self, kind: RdapEntryKind, key: str, value: Any, ttl: float) -> None:
         kept = msgspec.structs.replace(value, from_cache=True, requests=0)
         self._cache.put_entry(kind, key, self._encode(kept), ttl)
 
-    def _from_cache(self, address: _Address, text: str) -> tuple[IpOwnership, float] | None:
-        service = self._service_key(address)
-        network = None if service is None else self._cache.find_network(service, address)
-        found = None if network is None else _decoded(self._ip_decoder, network)
-        if found is not None:
-            # Remember the address text itself: parsing it costs more than the range probe.
-            self._hot[text] = (found[1], found[0])
-            if len(self._hot) > self._hot_size:
-                del self._hot[next(iter(self._hot))]
-            self._hits += 1
-            return found
-        negative = self._read("negative", str(address), self._ip_decoder)
-        if negative is not None:
-            self._hits += 1
-        return negative
-
-    def _fail(self, code: ErrorCode, detail: str, requests: int) -> IpOwnership:
-        self._errors[code.value] += 1
-        return IpOwnership(error=code.value, detail=detail, requests=requests)
-
-    async def _fetch_ip(self, address: _Address, deadline: float) -> IpOwnership:
-        self._counts["cache_misses"] += 1
-        if not address.is_global:
-            return self._fail(ErrorCode.RDAP_NO_SERVICE, "not a public address", 0)
-        if time.monotonic() >= deadline:
-            return self._fail(ErrorCode.RDAP_TIMEOUT, "deadline passed", 0)
-        fetcher, bootstrap = await self._ensure_ready()
-        tally = Tally()
-        url = self._first_service(fetcher, bootstrap.service_for_ip(address), "ip/", str(address))
-        if url is None:
-            return self._fail(ErrorCode.RDAP_NO_SERVICE, f"no usable RDAP service for {address}", 0)
-        try:
-            fetched = await fetcher.get_json(url, deadline, tally)
-            facts = parse_network(fetched.body, registry=fetched.registry, source_url=fetched.url)
-        except Failure as exc:
-            result = self._fail(exc.code, exc.detail, tally.requests)
-            if exc.code is ErrorCode.RDAP_NOT_FOUND:
-                self._keep("negative", str(address), result, self._negative_ttl)
-            return result
-        except ParseError as exc:
-            return self._fail(ErrorCode.RDAP_BAD_RESPONSE, str(exc), tally.requests)
-        emails = facts.abuse_emails
-        if not emails and facts.abuse_refs and self.max_entity_requests:
-            # An answer that came after its record's deadline is still completed
-            # (and kept), with the time of one more request.
-            follow = max(deadline, time.monotonic() + self.timeout)
-            emails = await self._follow_entities(
-                fetcher, facts.abuse_refs, fetched.url, follow, tally
-            )
-        result = IpOwnership(network=facts.network, abuse_emails=emails, requests=tally.requests)
-        holds = facts.version == address.version and facts.start <= int(address) <= facts.end
-        service = self._service_key(address)
-        if holds and service is not None:
-            cached = msgspec.structs.replace(result, from_cache=True, requests=0)
-            self._cache.put_network(
-                service,
-                facts.version,
-                facts.start,
-                facts.end,
-                self._encode(cached),
-                self._cache_ttl,
-            )
-        else:
-            log.info("RDAP: %s answered a range that does not hold the address", fetched.registry)
-        return result
-
-    def _first_service(
-        self, fetcher: Fetcher, bases: Sequence[str], kind: str, value: str
-    ) -> str | None:
-        for base in bases:
-            url = f"{base}{kind}{value}"
-            if fetcher.policy.check(url) is None:
-                return url
-        return None
+    def _remember(self, text: str, found: tuple[IpOwnership, float]) -> None:
+        """Remember an address's answer under its text: parsing it costs more than the probe."""
+        self._hot[text] = (found[1], found[0])
+        if len(self._hot) > self._hot_size:
+            del self._hot[next(iter(self._hot))]
 
     async def _follow_entities(
         self,
         fetcher: Fetcher,
         refs: Sequence[EntityRef],
         answered: str,
+        kind: str,
         deadline: float,
         tally: Tally,
     ) -> tuple[str, ...]:
-        """Fetch abuse entities named without an e-mail, at most ``max_entity_requests``."""
-        cut = answered.rfind("/ip/")
+        """Fetch abuse entities named without an e-mail, at most ``max_entity_requests``.
+
+        An answer that came after its record's deadline is still completed (and
+        kept), with the time of one more request.
+        """
+        if not refs or not self.max_entity_requests:
+            return ()
+        deadline = max(deadline, time.monotonic() + self.timeout)
+        cut = answered.rfind(f"/{kind}/")
         base = answered[: cut + 1] if cut >= 0 else None
         emails: list[str] = []
         budget = self.max_entity_requests
@@ -453,121 +474,6 @@ class RdapClient:
                 log.debug("RDAP entity %s: %s", ref.handle, exc)
         return _dedupe(emails)
 
-    # -- domains --------------------------------------------------------------------
-
-    async def lookup_domain(self, domain: str, *, deadline: float | None = None) -> RegistrarInfo:
-        """The registrar of ``domain`` (A-label form) and its abuse contact, via ``dns.json``.
-
-        Never raises for remote faults; ``ValueError`` for an empty name.
-        """
-        name = domain.strip().rstrip(".").lower()
-        if not name:
-            raise ValueError("empty domain")
-        hit = self.peek_domain(name)
-        if hit is not None:
-            return hit
-        end = math.inf if deadline is None else deadline
-        pending = self._domain_inflight.get(name)
-        if pending is not None:
-            self._counts["inflight_joins"] += 1
-            try:
-                leader = await _wait(pending, end)
-            except TimeoutError:
-                return RegistrarInfo(
-                    domain=name,
-                    error=ErrorCode.RDAP_TIMEOUT.value,
-                    detail="deadline passed while waiting",
-                )
-            if leader.detail != _CANCELLED:
-                return msgspec.structs.replace(leader, requests=0, from_cache=True)
-        try:
-            return await self._lead(
-                self._domain_inflight,
-                name,
-                self._fetch_domain(name, end),
-                end,
-                RegistrarInfo(domain=name, detail=_CANCELLED),
-            )
-        except TimeoutError:
-            return self._domain_fail(name, ErrorCode.RDAP_TIMEOUT, _LATE, 0)
-
-    async def _lead(
-        self,
-        inflight: dict[_K, asyncio.Future[_T]],
-        key: _K,
-        fetch: Coroutine[Any, Any, _T],
-        deadline: float,
-        cancelled: _T,
-    ) -> _T:
-        """Run ``fetch`` as the one look-up of ``key`` that others join; wait for it until
-        ``deadline`` (then raise ``TimeoutError``).
-
-        The look-up itself goes on past the deadline of the record that started
-        it, within the request's own timeout: an answer a registry is already
-        sending is cached for the records that come next instead of being thrown
-        away and asked for again (registries count every request).
-        """
-        future: asyncio.Future[_T] = asyncio.get_running_loop().create_future()
-        inflight[key] = future
-        task = asyncio.ensure_future(fetch)
-        self._tasks.add(task)
-
-        def finished(done: asyncio.Task[_T]) -> None:
-            self._tasks.discard(done)
-            if inflight.get(key) is future:
-                del inflight[key]
-            if future.done():
-                return
-            if done.cancelled() or done.exception() is not None:
-                future.set_result(cancelled)  # joiners then look up for themselves
-                return
-            result = done.result()
-            if time.monotonic() >= deadline and getattr(result, "error", None) is None:
-                self._counts["late_answers"] += 1  # an answer kept that the caller gave up on
-            future.set_result(result)
-
-        task.add_done_callback(finished)
-        return await _wait(task, deadline)
-
-    async def _fetch_domain(self, name: str, deadline: float) -> RegistrarInfo:
-        self._counts["domain_cache_misses"] += 1
-        if time.monotonic() >= deadline:
-            return self._domain_fail(name, ErrorCode.RDAP_TIMEOUT, "deadline passed", 0)
-        fetcher, bootstrap = await self._ensure_ready()
-        url = self._first_service(
-            fetcher, bootstrap.service_for_domain(name), "domain/", quote(name, safe=".")
-        )
-        if url is None:
-            return self._domain_fail(
-                name, ErrorCode.RDAP_NO_SERVICE, f"no usable RDAP service for {name}", 0
-            )
-        tally = Tally()
-        try:
-            fetched = await fetcher.get_json(url, deadline, tally)
-            facts = parse_registrar(fetched.body)
-        except Failure as exc:
-            result = self._domain_fail(name, exc.code, exc.detail, tally.requests)
-            if exc.code is ErrorCode.RDAP_NOT_FOUND:
-                self._keep("registrar", name, result, self._negative_ttl)
-            return result
-        except ParseError as exc:
-            return self._domain_fail(name, ErrorCode.RDAP_BAD_RESPONSE, str(exc), tally.requests)
-        result = RegistrarInfo(
-            domain=name,
-            name=facts.registrar,
-            iana_id=facts.iana_id,
-            abuse_email=facts.abuse_email,
-            abuse_phone=facts.abuse_phone,
-            source_url=fetched.url,
-            requests=tally.requests,
-        )
-        self._keep("registrar", name, result, self._cache_ttl)
-        return result
-
-    def _domain_fail(self, name: str, code: ErrorCode, detail: str, requests: int) -> RegistrarInfo:
-        self._errors[code.value] += 1
-        return RegistrarInfo(domain=name, error=code.value, detail=detail, requests=requests)
-
     # -- bookkeeping ----------------------------------------------------------------
 
     def stats(self) -> dict[str, Any]:
@@ -577,16 +483,20 @@ class RdapClient:
         return {
             "requests": requests,
             "requests_total": sum(requests.values()),
-            "cache_hits": self._hits,
+            "cache_hits": self._counts["cache_hits"],
             "cache_misses": self._counts["cache_misses"],
             "cache_networks": (
-                len(self._cache) if isinstance(self._cache, MemoryRdapCache) else None
+                len(self._cache)
+                if isinstance(self._cache, MemoryRdapCache | TieredRdapCache)
+                else None
             ),
             "domain_cache_hits": self._counts["domain_cache_hits"],
             "domain_cache_misses": self._counts["domain_cache_misses"],
-            "inflight_joins": self._counts["inflight_joins"],
+            "autnum_cache_hits": self._counts["autnum_cache_hits"],
+            "autnum_cache_misses": self._counts["autnum_cache_misses"],
+            "inflight_joins": sum(f.joins for f in self._all_flights()),
             "late_answers": self._counts["late_answers"],
-            "lookups_under_way": len(self._tasks),
+            "lookups_under_way": sum(len(f.tasks) for f in self._all_flights()),
             "entity_requests": self._counts["entity_requests"],
             "entity_failures": self._counts["entity_failures"],
             "rate_limit_waits": int(budget.get("waits", 0)),
@@ -597,13 +507,13 @@ class RdapClient:
             "bootstrap": self._bootstrap.origin if self._bootstrap else None,
         }
 
+    def _all_flights(self) -> tuple[InFlight[Any, Any], ...]:
+        return (self._ip_flights, self._domain_flights, self._autnum_flights)
+
     async def aclose(self) -> None:
         """Stop look-ups still under way and close the HTTP client if this object created it."""
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.gather(*tasks, return_exceptions=True)
+        for flights in self._all_flights():
+            await flights.cancel_all()
         if self._made_client is not None:
             await self._made_client.aclose()
 
@@ -629,30 +539,7 @@ def _dedupe(values: Sequence[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
-_T = TypeVar("_T")
-_K = TypeVar("_K")
 _LATE = "deadline passed; the answer is kept for later records when it comes"
-
-
-async def _wait(future: asyncio.Future[_T], deadline: float) -> _T:
-    if math.isinf(deadline):
-        return await asyncio.shield(future)
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        raise TimeoutError
-    async with asyncio.timeout(remaining):
-        return await asyncio.shield(future)
-
-
-def _decoded(
-    decoder: msgspec.msgpack.Decoder[_T], found: tuple[bytes, float]
-) -> tuple[_T, float] | None:
-    """A cached value and the ``time.monotonic()`` moment it expires; None when
-    the bytes no longer decode (a record changed between versions)."""
-    try:
-        return decoder.decode(found[0]), time.monotonic() + found[1]
-    except (msgspec.DecodeError, msgspec.ValidationError):
-        return None
 
 
 def _user_agent() -> str:
