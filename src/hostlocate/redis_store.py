@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
+import functools
 import ipaddress
 import math
 import os
@@ -56,11 +57,11 @@ from redis.backoff import NoBackoff
 from hostlocate._log import get_logger
 from hostlocate.cache import CacheStats, TTLCache
 from hostlocate.errors import ConfigError, ErrorCode
-from hostlocate.models import IpOwnership, RegistrarInfo
+from hostlocate.models import AutnumInfo, IpOwnership, RegistrarInfo
 from hostlocate.sources._rdap_ratelimit import DEFAULT_RATE_LIMITS, RateLimit, RateLimiter
 
 if TYPE_CHECKING:
-    from hostlocate.sources.rdap import RdapClient
+    from hostlocate.sources.base import OwnerSource
 
 __all__ = [
     "KEY_VERSION",
@@ -156,11 +157,19 @@ for i = 1, n do
     if rate <= 0 then return -1 end
     wait = math.max(wait, math.ceil((1 - have) * 1000 / rate))
   end
-  if rate > 0 then keep = math.max(keep, math.ceil((burst + 1) * 1000 / rate)) end
 end
 if wait > tonumber(ARGV[1]) then return -1 end
 for i = 1, n do
+  local rate = tonumber(ARGV[2 * i])
+  local burst = tonumber(ARGV[2 * i + 1])
   redis.call('HSET', KEYS[1], 't' .. i, tokens[i] - 1, 'u' .. i, now)
+  -- Kept until the bucket is full again: forgotten earlier, the reservations
+  -- still queued (tokens below zero) would be granted a second time.
+  if rate > 0 then
+    keep = math.max(keep, math.ceil((burst - tokens[i] + 1) * 1000 / rate) + 1000)
+  else
+    keep = math.max(keep, 31622400000)
+  end
 end
 redis.call('PEXPIRE', KEYS[1], keep)
 return wait
@@ -536,7 +545,7 @@ class RedisStore:
 
     # -- the registries' budget --------------------------------------------------------------
 
-    def share(self, client: RdapClient) -> SharedLookups:
+    def share(self, client: OwnerSource) -> SharedLookups:
         """``client`` with its look-ups under way shared by every worker of this store;
         use it wherever the client itself would be used."""
         return SharedLookups(client, self)
@@ -738,7 +747,7 @@ class RedisBudget:
         }
 
 
-_R = TypeVar("_R", IpOwnership, RegistrarInfo)
+_R = TypeVar("_R", IpOwnership, RegistrarInfo, AutnumInfo)
 _POLL_FIRST = 0.02
 _POLL_MAX = 0.5
 
@@ -753,19 +762,20 @@ def block_of(ip: str) -> str:
 
 
 class SharedLookups:
-    """An RDAP client (:class:`~hostlocate.sources.rdap.RdapClient`) whose look-ups
-    under way are shared by every worker of a :class:`RedisStore`.
+    """An :class:`~hostlocate.sources.base.OwnerSource` (the RDAP client) whose
+    look-ups under way are shared by every worker of a :class:`RedisStore`.
 
     The first worker to miss the cache for an address block takes the block's
     lock and asks the registry (through ``inner``, whose cache is the shared
     one); the others poll ``inner``'s cache with backoff (20 ms doubling to
     0.5 s) until the answer is there, the lock is gone (they then try to take
-    it themselves) or their deadline passes. Domains are shared the same way.
+    it themselves) or their deadline passes. Domains and autonomous systems are
+    shared the same way.
     A lock outlives a worker that dies by at most ``lock_ttl``. While Redis is
     away each worker looks up alone (counted in ``lookups_without_redis``).
     """
 
-    def __init__(self, inner: RdapClient, store: RedisStore) -> None:
+    def __init__(self, inner: OwnerSource, store: RedisStore) -> None:
         self.inner = inner
         self.store = store
         self.lookups_without_redis = 0
@@ -773,19 +783,23 @@ class SharedLookups:
         self.joins = 0
         """Look-ups answered by another worker's look-up under way."""
 
-    def peek_ip_until(self, ip: str) -> tuple[IpOwnership, float] | None:
+    def cached_ip(self, ip: str) -> tuple[IpOwnership, float] | None:
         """The cached holder of ``ip`` and when that answer expires, or None."""
-        return self.inner.peek_ip_until(ip)
+        return self.inner.cached_ip(ip)
 
-    def peek_domain_until(self, domain: str) -> tuple[RegistrarInfo, float] | None:
+    def cached_domain(self, domain: str) -> tuple[RegistrarInfo, float] | None:
         """The cached registrar of ``domain`` and when that answer expires, or None."""
-        return self.inner.peek_domain_until(domain)
+        return self.inner.cached_domain(domain)
+
+    def cached_autnum(self, asn: int) -> tuple[AutnumInfo, float] | None:
+        """The cached holder of AS ``asn`` and when that answer expires, or None."""
+        return self.inner.cached_autnum(asn)
 
     async def lookup_ip(self, ip: str, *, deadline: float | None = None) -> IpOwnership:
         """The holder of ``ip``, asked of a registry by one worker only."""
         return await self._shared(
             block_of(ip),
-            lambda: self.inner.peek_ip_until(ip),
+            lambda: self.inner.cached_ip(ip),
             lambda: self.inner.lookup_ip(ip, deadline=deadline),
             deadline,
             lambda: IpOwnership(error=_TIMEOUT, detail=_WAITED),
@@ -796,11 +810,18 @@ class SharedLookups:
         name = domain.strip().rstrip(".").lower()
         return await self._shared(
             f"domain:{name}",
-            lambda: self.inner.peek_domain_until(name),
+            lambda: self.inner.cached_domain(name),
             lambda: self.inner.lookup_domain(name, deadline=deadline),
             deadline,
             lambda: RegistrarInfo(domain=name, error=_TIMEOUT, detail=_WAITED),
         )
+
+    async def lookup_autnum(self, asn: int, *, deadline: float | None = None) -> AutnumInfo:
+        """The holder of AS ``asn``, asked of a registry by one worker only."""
+        late = AutnumInfo(asn=asn, error=_TIMEOUT, detail=_WAITED)
+        cached = functools.partial(self.inner.cached_autnum, asn)
+        ask = functools.partial(self.inner.lookup_autnum, asn, deadline=deadline)
+        return await self._shared(f"autnum:{asn}", cached, ask, deadline, lambda: late)
 
     async def _shared(
         self,
@@ -812,10 +833,11 @@ class SharedLookups:
     ) -> _R:
         end = math.inf if deadline is None else deadline
         pause = _POLL_FIRST
-        if self.inner.bootstrap is None:
+        load = getattr(self.inner, "load_bootstrap", None)
+        if load is not None and getattr(self.inner, "bootstrap", None) is None:
             # Ranges are kept per RDAP service: without the bootstrap nothing cached
             # can be found, and a worker waiting on another would wait in vain.
-            await self.inner.load_bootstrap()
+            await load()
         while True:
             hit = cached()
             if hit is not None:
@@ -858,7 +880,7 @@ class SharedLookups:
         await self.inner.aclose()
 
     def __getattr__(self, name: str) -> Any:
-        """Everything else (``peek_ip_until``, ``bootstrap``...) is the inner source's,
+        """Everything else (``bootstrap``, ``load_bootstrap``...) is the inner source's,
         so the wrapper stands wherever the RDAP client stood."""
         return getattr(self.inner, name)
 

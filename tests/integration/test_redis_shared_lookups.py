@@ -10,16 +10,20 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import TypeVar
 
 import msgspec
 import pytest
 
 from hostlocate.errors import ErrorCode
-from hostlocate.models import IpOwnership, RegistrarInfo
+from hostlocate.models import AutnumInfo, IpOwnership, RegistrarInfo
 from hostlocate.redis_store import RedisStore, SharedLookups, block_of
 from tests.redislab import RedisLab
 
 pytestmark = pytest.mark.integration
+
+
+_A = TypeVar("_A", IpOwnership, AutnumInfo)
 
 
 class FakeClient:
@@ -36,27 +40,44 @@ class FakeClient:
     async def load_bootstrap(self) -> None:
         return None
 
-    def peek_ip_until(self, ip: str) -> tuple[IpOwnership, float] | None:
-        found = self.store.get_entry("negative", block_of(ip))
+    def _read(self, kind: str, key: str, type: type[_A]) -> tuple[_A, float] | None:
+        found = self.store.get_entry(kind, key)
         if found is None:
             return None
-        return msgspec.msgpack.decode(found[0], type=IpOwnership), time.monotonic() + found[1]
+        return msgspec.msgpack.decode(found[0], type=type), time.monotonic() + found[1]
 
-    def peek_domain_until(self, domain: str) -> tuple[RegistrarInfo, float] | None:
-        return None
-
-    async def lookup_ip(self, ip: str, *, deadline: float | None = None) -> IpOwnership:
-        hit = self.peek_ip_until(ip)
-        if hit is not None:
-            return hit[0]
+    async def _ask(self, kind: str, key: str, answer: _A) -> _A:
+        """The answer after a registry's delay; kept in the shared cache unless failed."""
         self.asked += 1
         await asyncio.sleep(self.delay)
-        if self.error is not None:
-            return IpOwnership(error=self.error)
-        answer = IpOwnership(detail=f"asked for {ip}", requests=1)
-        kept = msgspec.structs.replace(answer, from_cache=True, requests=0)
-        self.store.put_entry("negative", block_of(ip), msgspec.msgpack.encode(kept), 60)
+        if answer.error is None:
+            kept = msgspec.structs.replace(answer, from_cache=True, requests=0)
+            self.store.put_entry(kind, key, msgspec.msgpack.encode(kept), 60)
         return answer
+
+    def cached_ip(self, ip: str) -> tuple[IpOwnership, float] | None:
+        return self._read("negative", block_of(ip), IpOwnership)
+
+    def cached_domain(self, domain: str) -> tuple[RegistrarInfo, float] | None:
+        return None
+
+    def cached_autnum(self, asn: int) -> tuple[AutnumInfo, float] | None:
+        return self._read("autnum", str(asn), AutnumInfo)
+
+    async def lookup_ip(self, ip: str, *, deadline: float | None = None) -> IpOwnership:
+        hit = self.cached_ip(ip)
+        if hit is not None:
+            return hit[0]
+        answer = IpOwnership(error=self.error, detail=f"asked for {ip}", requests=1)
+        return await self._ask("negative", block_of(ip), answer)
+
+    async def lookup_autnum(self, asn: int, *, deadline: float | None = None) -> AutnumInfo:
+        hit = self.cached_autnum(asn)
+        return (
+            hit[0]
+            if hit
+            else await self._ask("autnum", str(asn), AutnumInfo(asn=asn, name=f"AS{asn}"))
+        )
 
     def stats(self) -> dict[str, int]:
         return {"asked": self.asked}
@@ -100,6 +121,20 @@ def test_one_worker_asks_the_others_wait_for_its_answer(url: str) -> None:
         # Another block is another look-up.
         await a.lookup_ip("193.0.7.1", deadline=deadline)
         assert first.asked + second.asked == 2
+
+    asyncio.run(run())
+
+
+def test_autonomous_systems_are_shared_too(url: str) -> None:
+    async def run() -> None:
+        a, b, first, second = two_workers(url)
+        deadline = time.monotonic() + 10
+        found = await asyncio.gather(
+            a.lookup_autnum(3333, deadline=deadline), b.lookup_autnum(3333, deadline=deadline)
+        )
+        assert first.asked + second.asked == 1
+        assert [f.name for f in found] == ["AS3333", "AS3333"]
+        assert a.cached_autnum(3333) is not None
 
     asyncio.run(run())
 

@@ -271,6 +271,26 @@ def test_a_retry_after_seen_by_one_worker_pauses_all(redis_lab: RedisLab) -> Non
     asyncio.run(run())
 
 
+def test_queued_reservations_are_kept_until_they_are_served(store: RedisStore) -> None:
+    """A bucket whose tokens are booked ahead (workers waiting their turn) outlives
+    the queue: forgotten earlier, the next worker would find it full again."""
+
+    async def run() -> None:
+        budget = store.budget({"lab": (RateLimit(1, 1),)})
+        queued = [
+            asyncio.ensure_future(budget.acquire("lab", time.monotonic() + 60)) for _ in range(6)
+        ]
+        await asyncio.sleep(0.3)
+        assert budget.stats()["waits"] == 5  # one token now, five booked 1..5 s ahead
+        left = store._client.pttl(f"{store.prefix}bucket:lab")
+        assert left > 4000, left
+        for task in queued:
+            task.cancel()
+        await asyncio.gather(*queued, return_exceptions=True)
+
+    asyncio.run(run())
+
+
 def test_an_unlimited_registry_never_waits(store: RedisStore) -> None:
     async def run() -> None:
         budget = store.budget({"*": (RateLimit(float("inf"), 1),)})
