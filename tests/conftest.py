@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.netlab.fixtures", "tests.rdaplab.fixtures"]
+pytest_plugins = ["tests.netlab.fixtures", "tests.rdaplab.fixtures", "tests.redislab.fixtures"]
 
 
 @pytest.fixture(autouse=True)

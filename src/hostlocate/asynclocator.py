@@ -40,6 +40,7 @@ from hostlocate.sources.base import DnsSource, GeoSource, OwnerSource
 from hostlocate.verdicts import VerdictBuilder
 
 if TYPE_CHECKING:
+    from hostlocate.redis_store import RedisStore
     from hostlocate.store import SqliteStore
 
 log = _log.get_logger(__name__)
@@ -95,7 +96,7 @@ class AsyncLocator:
         dns_cache_size: int = 65_536,
         address_cache_size: int = 131_072,
         rdap_options: dict[str, Any] | None = None,
-        cache: SqliteStore | None = None,
+        cache: SqliteStore | RedisStore | str | os.PathLike[str] | None = None,
         data_dir: str | os.PathLike[str] | None = None,
         dns: DnsSource | None = None,
         owners: OwnerSource | None = None,
@@ -111,7 +112,12 @@ class AsyncLocator:
         except BaseException:
             self._geo.close()  # the memory maps of a locator that never came to be
             raise
-        self._store = cache
+        self._owns_store = isinstance(cache, str | os.PathLike)
+        if isinstance(cache, str | os.PathLike):
+            from hostlocate.caches import open_cache
+
+            cache = open_cache(cache)
+        self._store: SqliteStore | RedisStore | None = cache
         self._dns = (
             dns
             if dns is not None
@@ -222,6 +228,8 @@ class AsyncLocator:
             await self._dns.aclose()
         finally:
             self._geo.close()
+            if self._owns_store and self._store is not None:
+                self._store.close()
 
     async def __aenter__(self) -> AsyncLocator:
         return self
@@ -434,13 +442,22 @@ class AsyncLocator:
         if self._owners is None:
             from hostlocate.sources.rdap import RdapClient
 
-            self._owners = RdapClient(
+            options = dict(self._rdap_options)
+            shared = _shared(self._store)
+            if shared is not None and "budget" not in options:
+                # Every worker of one Redis draws on one budget per registry.
+                from hostlocate.sources._rdap_ratelimit import limits_from
+
+                options["budget"] = shared.budget(limits_from(options.get("rate_limits")))
+            client = RdapClient(
                 bootstrap_dir=self._rdap_bootstrap,
                 bootstrap=self._bootstrap,
                 timeout=self.timeout,
                 cache=self._store,
-                **self._rdap_options,
+                **options,
             )
+            # ... and a network one worker is asking about is not asked by the others.
+            self._owners = shared.share(client) if shared is not None else client
         return self._owners
 
     def _collect_sources(self, rdap: bool) -> dict[str, SourceInfo]:
@@ -488,6 +505,17 @@ def _origin_address(text: object) -> str:
         ) from None
 
 
+def _shared(store: object) -> RedisStore | None:
+    """The store when it is shared by workers (Redis); the Redis code is loaded only then."""
+    from hostlocate.store import SqliteStore
+
+    if store is None or isinstance(store, SqliteStore):
+        return None
+    from hostlocate.redis_store import RedisStore
+
+    return store if isinstance(store, RedisStore) else None
+
+
 def _no_queries(dns: DNSResult) -> DNSResult:
     return msgspec.structs.replace(dns, queries=0)
 
@@ -509,7 +537,7 @@ def _default_dns(
     nameservers: Sequence[str] | None,
     query_timeout: float,
     cache_size: int,
-    store: SqliteStore | None,
+    store: SqliteStore | RedisStore | None,
 ) -> DnsSource:
     from hostlocate.sources.dns import DnsClient
     from hostlocate.sources.dns_cache import CachedDns

@@ -51,6 +51,18 @@ class Cache(Protocol[K_contra, V]):
     def clear(self) -> None: ...
 
 
+class Backing(Protocol[V]):
+    """A persistent cache behind an in-memory one (SQLite, Redis): keys are text."""
+
+    def get_with_ttl(self, key: str) -> tuple[V, float] | None:
+        """The value and the seconds it has left, or None."""
+        ...
+
+    def put(self, key: str, value: V, ttl: float) -> None: ...
+
+    def clear(self) -> None: ...
+
+
 class TTLCache(Generic[K, V]):
     """A bounded LRU whose entries expire after their own time to live."""
 

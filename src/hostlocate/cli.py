@@ -517,6 +517,11 @@ def render_summary(data: dict[str, Any], *, top: int = 12) -> str:
             f"of {cache.get('hits', 0) + cache.get('misses', 0):,} look-ups, "
             f"{cache.get('entries', 0):,} entries"
         )
+        if cache.get("redis_lost"):
+            lines.append(
+                f"  {'':<10} Redis lost {cache['redis_lost']} time(s): "
+                f"{cache.get('reads_without_redis', 0):,} look-ups made without it"
+            )
     for key, value in sorted(_flatten(data.get("locator", {})).items()):
         lines.append(f"  {key:<10} {value}")
     return "\n".join(lines) + "\n"

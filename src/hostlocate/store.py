@@ -41,7 +41,7 @@ import msgspec
 import platformdirs
 
 from hostlocate import _resources
-from hostlocate.cache import Cache, CacheStats
+from hostlocate.cache import Backing, Cache, CacheStats
 from hostlocate.errors import DataError
 from hostlocate.sources._rdap_cache import range_blocks
 from hostlocate.sources.base import RdapEntryKind
@@ -231,6 +231,10 @@ class SqliteStore:
             self._put(_ENTRY_NS + kind, key, self._clock() + min(ttl, _MAX_TTL), value)
 
     # -- whole-file operations ------------------------------------------------------------
+
+    def summary(self) -> dict[str, Any]:
+        """What a batch summary says of the cache beyond its counters: one machine's file."""
+        return {"shared": False}
 
     def count(self) -> int:
         """Entries stored (expired ones not yet evicted included).
@@ -531,7 +535,7 @@ class TieredCache(Generic[V]):
     time it has left); writes go to both. ``stats`` counts a hit in either.
     """
 
-    def __init__(self, front: Cache[str, V], back: SqliteCache[V]) -> None:
+    def __init__(self, front: Cache[str, V], back: Backing[V]) -> None:
         self.front = front
         self.back = back
         self.stats = CacheStats()

@@ -77,6 +77,11 @@ class RdapLab:
         """All requests received since the last reset."""
         return sum(self.counts().values())
 
+    def throttled(self) -> dict[str, int]:
+        """``429`` answers the registries' own limits (:meth:`throttle`) gave, per registry."""
+        throttled: dict[str, int] = self._control("counts")["throttled"]
+        return throttled
+
     def reset(self) -> None:
         """Zero the counters and drop every fault and latency setting."""
         self._control("reset", {})
@@ -88,6 +93,11 @@ class RdapLab:
     ) -> None:
         """Answer 429 Too Many Requests, with ``Retry-After`` (seconds or an HTTP date)."""
         self._fault(registry, "429", times, retry_after=retry_after)
+
+    def throttle(self, registry: str, *, requests: int, seconds: float) -> None:
+        """Limit ``registry`` as a registry limits one client address: past ``requests``
+        in any ``seconds``, answer 429 with the ``Retry-After`` that frees the window."""
+        self._control("throttle", {"registry": registry, "requests": requests, "seconds": seconds})
 
     def server_error(self, registry: str, *, times: int | None = 1, status: int = 500) -> None:
         """Answer with an HTTP error status (5xx by default) and an RDAP error body."""

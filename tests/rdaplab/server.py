@@ -7,10 +7,11 @@ response is RFC 9083 JSON with ``Content-Type: application/rdap+json`` unless a
 fault says otherwise.
 
 ``/_lab/...`` is the control channel the test process steers the lab with
-(not counted): ``counts`` (GET), ``reset``, ``fault`` and ``latency`` (POST,
-JSON body). The server runs in a process of its own (:mod:`tests.rdaplab.child`),
-as a registry would: sharing the test's process, and its GIL, would slow the
-library's event loop down under concurrent load and distort the benchmarks.
+(not counted): ``counts`` (GET), ``reset``, ``fault``, ``latency`` and
+``throttle`` (POST, JSON body). The server runs in a process of its own
+(:mod:`tests.rdaplab.child`), as a registry would: sharing the test's
+process, and its GIL, would slow the library's event loop down under
+concurrent load and distort the benchmarks.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import ipaddress
 import json
 import socket
 import threading
-from collections import Counter
+import time
+from collections import Counter, deque
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -90,6 +92,31 @@ class LabState:
         self.paths: Counter[str] = Counter()
         self.faults: dict[str, list[Fault]] = {}
         self.latency: dict[str, float] = {}
+        self.limits: dict[str, tuple[int, float]] = {}
+        """Per registry: at most so many requests in any window of so many seconds."""
+        self.recent: dict[str, deque[float]] = {}
+        self.throttled: Counter[str] = Counter()
+
+    def over_limit(self, registry: str) -> float | None:
+        """Seconds until a request is allowed again, when ``registry``'s limit is exceeded.
+
+        A sliding window, as registries limit one client address: every request
+        counts, refused ones included, as a registry would count them.
+        """
+        with self.lock:
+            limit = self.limits.get(registry)
+            if limit is None:
+                return None
+            requests, seconds = limit
+            now = time.monotonic()
+            window = self.recent.setdefault(registry, deque())
+            while window and window[0] <= now - seconds:
+                window.popleft()
+            window.append(now)
+            if len(window) <= requests:
+                return None
+            self.throttled[registry] += 1
+            return max(0.0, window[-requests - 1] + seconds - now)
 
     def record(self, registry: str, path: str) -> None:
         with self.lock:
@@ -118,7 +145,11 @@ class LabState:
 
     def snapshot(self) -> dict[str, dict[str, int]]:
         with self.lock:
-            return {"registries": dict(self.counts), "paths": dict(self.paths)}
+            return {
+                "registries": dict(self.counts),
+                "paths": dict(self.paths),
+                "throttled": dict(self.throttled),
+            }
 
     def reset(self) -> None:
         with self.lock:
@@ -126,6 +157,9 @@ class LabState:
             self.paths.clear()
             self.faults.clear()
             self.latency.clear()
+            self.limits.clear()
+            self.recent.clear()
+            self.throttled.clear()
 
 
 def route(
@@ -291,6 +325,11 @@ class LabServer:
         delay = self.state.delay(registry)
         if delay > 0:
             await asyncio.sleep(delay)
+        wait = self.state.over_limit(registry)
+        if wait is not None:
+            headers = {"Retry-After": str(max(1, round(wait)))}
+            body = error_body(429, "Too Many Requests", "rate limit exceeded")
+            return await self._send(writer, Reply(429, body, headers=headers))
         fault = self.state.take_fault(registry)
         if fault is not None and fault.kind == "oversize":
             await self._send_oversize(writer, fault.size, fault.declare_length)
@@ -318,6 +357,13 @@ class LabServer:
             elif action == "fault":
                 registry = data.pop("registry")
                 self.state.add_fault(registry, Fault(**data))
+                result = {"ok": True}
+            elif action == "throttle":
+                with self.state.lock:
+                    self.state.limits[data["registry"]] = (
+                        int(data["requests"]),
+                        float(data["seconds"]),
+                    )
                 result = {"ok": True}
             elif action == "latency":
                 with self.state.lock:

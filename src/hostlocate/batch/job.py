@@ -31,11 +31,12 @@ from hostlocate.batch.failures import internal_verdict, unreadable_verdict
 from hostlocate.batch.records import CsvInput, Record, count_records, open_text, read_lines
 from hostlocate.batch.resume import ResumePoint, csv_resume_point, jsonl_resume_point, skip_answered
 from hostlocate.batch.summary import Summary
-from hostlocate.errors import InputError, UsageError
+from hostlocate.errors import DataError, InputError, UsageError
 from hostlocate.models import Report, Verdict
 
 if TYPE_CHECKING:
     from hostlocate.locator import Locator
+    from hostlocate.redis_store import RedisStore
     from hostlocate.store import SqliteStore
 
 __all__ = [
@@ -174,7 +175,7 @@ class _Job:
     out: BinaryIO | None = None
     """The output file this job opened and locked (None when writing to stdout)."""
     created: bool = False
-    store: SqliteStore | None = None
+    store: SqliteStore | RedisStore | None = None
     summary: Summary = field(default_factory=Summary)
 
     def close(self) -> None:
@@ -342,11 +343,12 @@ class _Job:
     def _locator(self) -> Locator:
         if not self.opts.use_cache:
             return self.make_locator()
-        from hostlocate.store import SqliteStore
+        from hostlocate.caches import open_cache
 
         try:
-            self.store = SqliteStore(self.opts.cache)
-        except Exception as exc:  # DataError; the run goes on without the file
+            # A Redis that cannot be reached is a ConfigError: the run stops (exit 2).
+            self.store = open_cache(self.opts.cache, notice=self.err.write)
+        except DataError as exc:  # a damaged cache file: the run goes on without it
             self.warn(f"{exc}; going on without a persistent cache")
             return self.make_locator()
         return self.make_locator(cache=self.store)
@@ -382,6 +384,7 @@ class _Job:
                 "entries": self.store.count(),
                 "evicted": self.store.evicted,
                 "errors": self.store.errors,
+                **self.store.summary(),
             }
         data = self.summary.to_dict(
             elapsed=elapsed,
