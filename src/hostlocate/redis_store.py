@@ -343,7 +343,7 @@ class RedisStore:
         if first:
             self.counts["lost"] += 1
             self._say(
-                f"hostlocate: the shared cache {self.url} is unreachable ({exc}); "
+                f"the shared cache {self.url} is unreachable ({exc}); "
                 "going on with local caches and a local registry budget"
             )
 
@@ -355,7 +355,7 @@ class RedisStore:
                 return
             self._down_until = None
         self.counts["back"] += 1
-        self._say(f"hostlocate: the shared cache {self.url} answers again")
+        self._say(f"the shared cache {self.url} answers again")
         self._push_local()
 
     def _say(self, line: str) -> None:

@@ -123,6 +123,7 @@ def test_four_batch_processes_share_one_registry_budget(
     under it: no 429, and every record of every output has its verdict, with its
     network."""
     redis_lab.flush()
+    lab.reset()
     lab.throttle("ripe", requests=20, seconds=10)
     work = tmp_path / "work"
     work.mkdir()
@@ -154,6 +155,9 @@ def test_four_batch_processes_share_one_registry_budget(
         _, err = worker.communicate(timeout=240)
         assert worker.returncode == 0, err.decode()
     assert lab.throttled() == {}
+    # Look-ups under way are shared too: each network is asked once by one worker.
+    asked = sum(n for path, n in lab.path_counts().items() if "/ip/" in path)
+    assert asked <= 8 + 2, lab.path_counts()
     for n in range(4):
         records = read_jsonl(work / f"out{n}.jsonl")
         assert [r["input"] for r in records] == lines

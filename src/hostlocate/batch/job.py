@@ -347,7 +347,7 @@ class _Job:
 
         try:
             # A Redis that cannot be reached is a ConfigError: the run stops (exit 2).
-            self.store = open_cache(self.opts.cache, notice=self.err.write)
+            self.store = open_cache(self.opts.cache)  # its notices go through the log
         except DataError as exc:  # a damaged cache file: the run goes on without it
             self.warn(f"{exc}; going on without a persistent cache")
             return self.make_locator()
