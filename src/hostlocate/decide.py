@@ -546,24 +546,19 @@ def _contacts(ev: Evidence, intermediary: Provider | None) -> tuple[NoticeContac
 
 
 def _listed_contact(listed: Platform, role: ContactRole) -> NoticeContact:
-    return NoticeContact(
-        role=role,
-        url=listed.report_url,
-        email=listed.abuse_email,
-        name=listed.name,
-        source="platform_table",
-    )
+    """A platform's or redirector's own channel, from the platform table."""
+    return _channel(role, listed.name, listed.report_url, listed.abuse_email, "platform_table")
 
 
 def _table_contact(provider: Provider, role: ContactRole) -> NoticeContact:
     """A provider's own reporting channel from the table: its form first, where it has one."""
-    return NoticeContact(
-        role=role,
-        url=provider.abuse_url,
-        email=provider.abuse_email,
-        name=provider.name,
-        source="provider_table",
-    )
+    return _channel(role, provider.name, provider.abuse_url, provider.abuse_email, "provider_table")
+
+
+def _channel(
+    role: ContactRole, name: str, url: str | None, email: str | None, source: str
+) -> NoticeContact:
+    return NoticeContact(role=role, url=url, email=email, name=name, source=source)
 
 
 # -- wording ---------------------------------------------------------------------------------

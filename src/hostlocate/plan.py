@@ -11,6 +11,7 @@ decided alike.
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 from collections.abc import Callable, Generator
 from typing import NamedTuple, cast
@@ -88,50 +89,25 @@ class Outcome(NamedTuple):
 Steps = Generator[tuple[Need, ...], tuple[Answer, ...], Outcome]
 
 
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class Plan:
     """The steps of a look-up under one locator's settings and data.
 
     ``address_facts`` gives an address's local facts (class, GeoIP, ASN,
-    provider): local data, read by the caller's code. ``provider_for_name``
-    and ``hotlines_for`` are the loaded tables.
+    provider): local data, read by the caller's code. The other callables are
+    the loaded tables (providers by CNAME, hotlines by country, platforms and
+    redirectors by URL). ``registrar``: ask who registered the domain (only
+    with ``rdap``).
     """
 
-    __slots__ = (
-        "_address_facts",
-        "_hotlines_for",
-        "_max_addresses",
-        "_platform_for",
-        "_provider_for_name",
-        "_rdap",
-        "_redirector_for",
-        "_registrar",
-    )
-
-    def __init__(
-        self,
-        *,
-        address_facts: Callable[[str], AddressFacts],
-        provider_for_name: Callable[[str], Provider | None],
-        hotlines_for: Callable[[str], tuple[Hotline, ...]],
-        rdap: bool,
-        registrar: bool,
-        platform_for: Callable[[ReportedURL, tuple[str, ...]], decide.PlatformHit | None],
-        redirector_for: Callable[[ReportedURL], Platform | None],
-        max_addresses: int = DEFAULT_MAX_ADDRESSES,
-    ) -> None:
-        self._address_facts = address_facts
-        self._platform_for = platform_for
-        self._redirector_for = redirector_for
-        self._provider_for_name = provider_for_name
-        self._hotlines_for = hotlines_for
-        self._rdap = rdap
-        self._registrar = registrar and rdap
-        self._max_addresses = max_addresses
-
-    @property
-    def rdap(self) -> bool:
-        """Registration data is asked for."""
-        return self._rdap
+    address_facts: Callable[[str], AddressFacts]
+    provider_for_name: Callable[[str], Provider | None]
+    hotlines_for: Callable[[str], tuple[Hotline, ...]]
+    platform_for: Callable[[ReportedURL, tuple[str, ...]], decide.PlatformHit | None]
+    redirector_for: Callable[[ReportedURL], Platform | None]
+    rdap: bool
+    registrar: bool
+    max_addresses: int = DEFAULT_MAX_ADDRESSES
 
     def steps(self, url: ReportedURL, origin: tuple[str, ...] = ()) -> Steps:
         """Questions out, answers in, the host's decision at the end.
@@ -146,17 +122,17 @@ class Plan:
         else:
             v4, v6 = yield (ResolveName(url.host, "A"), ResolveName(url.host, "AAAA"))
             dns_result = combine_dns(
-                url.host, cast(DnsPart, v4), cast(DnsPart, v6), self._max_addresses
+                url.host, cast(DnsPart, v4), cast(DnsPart, v6), self.max_addresses
             )
             ips = dns_result.addresses
-        local = [self._address_facts(ip) for ip in ips]
-        disclosed = [self._address_facts(ip) for ip in origin]
+        local = [self.address_facts(ip) for ip in ips]
+        disclosed = [self.address_facts(ip) for ip in origin]
         owned = list(dict.fromkeys(f.ip for f in (*local, *disclosed) if f.public))
-        if not self._rdap:
+        if not self.rdap:
             owned = []
         needs: list[Need] = [OwnerOf(ip) for ip in owned]
         domain = url.icann_registered_domain
-        if self._registrar and ips and not url.is_ip and domain is not None:
+        if self.registrar and self.rdap and ips and not url.is_ip and domain is not None:
             needs.append(RegistrarOf(domain))
         answers: tuple[Answer, ...] = (yield tuple(needs)) if needs else ()
         # The drivers answer each need with its own kind of record, in order.
@@ -191,19 +167,19 @@ class Plan:
             addresses=with_owners(local),
             cname_providers=self._chain_providers(chain),
             origin=with_owners(disclosed),
-            platform=self._platform_for(url, chain),
-            redirector=self._redirector_for(url),
+            platform=self.platform_for(url, chain),
+            redirector=self.redirector_for(url),
             registrar=registrar,
-            rdap_enabled=self._rdap,
+            rdap_enabled=self.rdap,
             embedded=(url.host, url.ip_embedding) if url.embedded_ipv4 else None,
         )
-        decision = decide.decide_host(evidence, self._hotlines_for)
+        decision = decide.decide_host(evidence, self.hotlines_for)
         return Outcome(dns_result, decision)
 
     def _chain_providers(self, chain: tuple[str, ...]) -> tuple[Provider, ...]:
         found: list[Provider] = []
         for name in chain:
-            provider = self._provider_for_name(name)
+            provider = self.provider_for_name(name)
             if provider is not None:
                 found.append(msgspec.structs.replace(provider, matched_name=name))
         return tuple(found)

@@ -3,16 +3,17 @@
 :class:`CachedDns` is the DNS source the locator uses: it wraps a resolving
 client (``resolve_part``) with a cache of one entry per name and record type
 (a 60-second NODATA for AAAA must not cut short a 300-second A record), the
-negative-caching policy of RFC 2308, and the sharing of queries under way.
+negative-caching policy of RFC 2308, and the sharing of queries under way
+(:mod:`hostlocate._inflight`, as RDAP look-ups share theirs).
 """
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Protocol
 
 import msgspec
 
+from hostlocate._inflight import InFlight
 from hostlocate.cache import Cache
 from hostlocate.errors import ErrorCode
 from hostlocate.models import DnsPart
@@ -50,7 +51,7 @@ class CachedDns:
     def __init__(self, client: Resolving, cache: Cache[str, DnsPart]) -> None:
         self._client = client
         self._cache = cache
-        self._inflight: dict[str, asyncio.Future[DnsPart]] = {}
+        self._inflight: InFlight[str, DnsPart] = InFlight()
 
     @property
     def resolver_names(self) -> tuple[str, ...]:
@@ -64,32 +65,32 @@ class CachedDns:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        pending = self._inflight.get(key)
-        if pending is not None:
-            shared = await asyncio.shield(pending)
-            return msgspec.structs.replace(shared, queries=0)  # asked by another record
-        future: asyncio.Future[DnsPart] = asyncio.get_running_loop().create_future()
-        self._inflight[key] = future
         try:
-            part = await self._client.resolve_part(host, rdtype, deadline=deadline)
-            # Cached copies made no query of their own.
-            self._cache.put(key, msgspec.structs.replace(part, queries=0), cache_ttl(part))
-            future.set_result(part)
-            return part
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters re-raise it themselves
-            raise
-        finally:
-            del self._inflight[key]
+            if key in self._inflight:
+                shared = await self._inflight.join(key, deadline)
+                if shared is not None:
+                    return msgspec.structs.replace(shared, queries=0)  # asked by another record
+                cached = self._cache.get(key)
+                if cached is not None:
+                    return cached
+            # The query runs on past this record's deadline: a late answer is kept
+            # for the records that come next.
+            return await self._inflight.lead(key, self._ask(key, host, rdtype, deadline), deadline)
+        except TimeoutError:
+            return DnsPart(rdtype=rdtype, error=ErrorCode.DNS_TIMEOUT.value, chain=(host,))
+
+    async def _ask(self, key: str, host: str, rdtype: str, deadline: float) -> DnsPart:
+        part = await self._client.resolve_part(host, rdtype, deadline=deadline)
+        # Cached copies made no query of their own.
+        self._cache.put(key, msgspec.structs.replace(part, queries=0), cache_ttl(part))
+        return part
 
     def stats(self) -> dict[str, Any]:
         return {"dns_cache": self._cache.stats.as_dict()}
 
     async def aclose(self) -> None:
-        closing = getattr(self._client, "aclose", None)
-        if closing is not None:
-            await closing()
+        """Stop queries under way (the transport's sockets close when none is left)."""
+        await self._inflight.cancel_all()
 
 
 def cache_ttl(part: DnsPart) -> float:
