@@ -235,7 +235,8 @@ async def _forward(upstream: tuple[str, int], latency_ms: float) -> None:
     tcp.setblocking(False)
     delay = latency_ms / 1000.0
     # The lab's own forwarder, bound to the one port a resolv.conf can name.
-    await loop.create_datagram_endpoint(lambda: relays._DelayingUdp(upstream, delay), sock=udp)
+    _, up = await loop.create_datagram_endpoint(relays._Upstream, remote_addr=upstream)
+    await loop.create_datagram_endpoint(lambda: relays._DelayingUdp(up, delay), sock=udp)
     server = await asyncio.start_server(relays._delaying_tcp(upstream, delay), sock=tcp)
     print(FORWARD_PORT, flush=True)
     with contextlib.suppress(OSError):
