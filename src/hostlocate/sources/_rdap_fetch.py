@@ -24,8 +24,8 @@ import httpx
 import msgspec
 
 from hostlocate.errors import ErrorCode
-from hostlocate.sources._rdap_registries import registry_for_url
 from hostlocate.sources._rdap_policy import ServicePolicy, normalised_url
+from hostlocate.sources._rdap_registries import registry_for_url
 from hostlocate.sources.base import RateBudget
 
 __all__ = ["Failure", "Fetched", "Fetcher", "Reachability", "Tally", "parse_retry_after"]
