@@ -20,14 +20,17 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from hostlocate.errors import ErrorCode
 from hostlocate.models import AutnumInfo, IpOwnership, RegistrarInfo
-from hostlocate.redis_store import ALONE
 from hostlocate.sources._rdap_ratelimit import RateLimit, RateLimiter
 
 if TYPE_CHECKING:
     from hostlocate.redis_store import RedisStore
     from hostlocate.sources.base import OwnerSource
 
-__all__ = ["MAX_PAUSE", "RedisBudget", "SharedLookups", "block_of"]
+__all__ = ["ALONE", "MAX_PAUSE", "RedisBudget", "SharedLookups", "block_of"]
+
+ALONE: Any = object()
+"""What :meth:`~hostlocate.redis_store.RedisStore.claim` gives while Redis is away:
+look up without a lock."""
 
 MAX_PAUSE = 30.0
 """The longest a ``Retry-After`` pauses a registry for every worker (as for one)."""

@@ -16,7 +16,8 @@ things (docs/scale.md):
   nothing by hand);
 - the budget: a token bucket per registry in one atomic Lua script, on the
   server's clock, and a pause key that a ``Retry-After`` seen by one worker
-  sets for all. The budget and the locks live in :mod:`hostlocate.redis_shared`.
+  sets for all. The budget and the sharing of look-ups live in
+  :mod:`hostlocate.redis_shared`.
 
 One connection pool, of redis-py's blocking client, serves everything: the
 RDAP client reads its cache synchronously (the ``RdapCache`` protocol), and
@@ -56,10 +57,10 @@ from redis.backoff import NoBackoff
 from hostlocate._log import get_logger
 from hostlocate.cache import CacheStats, TTLCache
 from hostlocate.errors import ConfigError
+from hostlocate.redis_shared import ALONE, RedisBudget, SharedLookups
 from hostlocate.sources._rdap_ratelimit import DEFAULT_RATE_LIMITS, RateLimit, RateLimiter
 
 if TYPE_CHECKING:
-    from hostlocate.redis_shared import RedisBudget, SharedLookups
     from hostlocate.sources.base import OwnerSource
 
 __all__ = ["ALONE", "KEY_VERSION", "PASSWORD_ENV", "RedisCache", "RedisStore", "mask_url"]
@@ -480,16 +481,12 @@ class RedisStore:
     def share(self, client: OwnerSource) -> SharedLookups:
         """``client`` with its look-ups under way shared by every worker of this store;
         use it wherever the client itself would be used."""
-        from hostlocate.redis_shared import SharedLookups
-
         return SharedLookups(client, self)
 
     def budget(
         self, limits: Mapping[str, Sequence[RateLimit]] = DEFAULT_RATE_LIMITS
     ) -> RedisBudget:
         """The per-registry budget every worker of this Redis shares (same limits as given)."""
-        from hostlocate.redis_shared import RedisBudget
-
         return RedisBudget(self, limits)
 
     # -- whole-store operations --------------------------------------------------------------
@@ -536,10 +533,6 @@ class RedisStore:
         return f"RedisStore({self.url!r})"
 
     __str__ = __repr__
-
-
-ALONE: Any = object()
-"""What :meth:`RedisStore.claim` gives while Redis is away: look up without a lock."""
 
 
 class RedisCache(Generic[V]):
