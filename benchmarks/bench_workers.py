@@ -16,7 +16,7 @@ that records wait for the budget rather than fail:
 * **sqlite**: ``--cache FILE``, one file: answers shared, budgets not;
 * **redis**: ``--cache redis://...``: answers and the budget shared;
 * **redis+locks** (library workers): the same store with the look-ups under
-  way shared too (:class:`hostlocate.redis_store.SharedLookups` around the RDAP
+  way shared too (:class:`hostlocate.redis_shared.SharedLookups` around the RDAP
   client), one process per worker as an exchange service's pool would run it.
 
 Printed per row: RDAP network requests (against the distinct networks), 429

@@ -182,18 +182,14 @@ def classify_ip(ip: str) -> str | None:
         if text[:1] == "[" and text[-1:] == "]":
             text = text[1:-1]
         text = text.partition("%")[0]
-        try:
-            packed = socket.inet_pton(socket.AF_INET6, text)
-        except (OSError, ValueError):
-            raise ValueError(f"not an IP address: {ip!r}") from None
-        value = int.from_bytes(packed, "big")
-        return _V6_CLASSES[bisect_right(_V6_STARTS, value) - 1]
+        family, starts, classes = socket.AF_INET6, _V6_STARTS, _V6_CLASSES
+    else:
+        family, starts, classes = socket.AF_INET, _V4_STARTS, _V4_CLASSES
     try:
-        packed = socket.inet_pton(socket.AF_INET, text)
+        packed = socket.inet_pton(family, text)
     except (OSError, ValueError):
         raise ValueError(f"not an IP address: {ip!r}") from None
-    value = int.from_bytes(packed, "big")
-    return _V4_CLASSES[bisect_right(_V4_STARTS, value) - 1]
+    return classes[bisect_right(starts, int.from_bytes(packed, "big")) - 1]
 
 
 _RESERVED_TLDS = frozenset({"invalid", "local", "alt", "internal"})

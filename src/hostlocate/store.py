@@ -34,13 +34,13 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Generic, TypeVar, overload
 
 import msgspec
 import platformdirs
 
 from hostlocate import _resources
+from hostlocate._closing import Closing
 from hostlocate.cache import Backing, Cache, CacheStats
 from hostlocate.errors import DataError
 from hostlocate.sources._rdap_cache import range_blocks
@@ -98,7 +98,7 @@ def default_cache_path() -> Path:
     return Path(platformdirs.user_cache_dir("hostlocate", appauthor=False)) / "cache.sqlite3"
 
 
-class SqliteStore:
+class SqliteStore(Closing):
     """One SQLite cache file; get per-type views with :meth:`namespace`.
 
     ``path`` defaults to :func:`default_cache_path`; its folder is created.
@@ -268,17 +268,6 @@ class SqliteStore:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("PRAGMA optimize")
                 conn.close()
-
-    def __enter__(self) -> SqliteStore:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def __repr__(self) -> str:
         return f"SqliteStore({str(self.path)!r}, max_entries={self.max_entries})"

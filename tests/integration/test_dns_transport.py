@@ -20,11 +20,8 @@ import dns.rrset
 import pytest
 
 from hostlocate.models import DnsPart
-from hostlocate.sources._dns_transport import (
-    INITIAL_WINDOW,
-    MAX_WINDOW,
-    SOCKETS_PER_RESOLVER,
-)
+from hostlocate.sources._dns_path import INITIAL_WINDOW, MAX_WINDOW
+from hostlocate.sources._dns_transport import SOCKETS_PER_RESOLVER
 from hostlocate.sources._dns_wire import Answer, parse, query_wire
 from hostlocate.sources.dns import DnsClient
 from tests.integration._budget import MARGIN, timed_verdict

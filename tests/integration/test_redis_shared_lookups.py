@@ -17,7 +17,8 @@ import pytest
 
 from hostlocate.errors import ErrorCode
 from hostlocate.models import AutnumInfo, IpOwnership, RegistrarInfo
-from hostlocate.redis_store import RedisStore, SharedLookups, block_of
+from hostlocate.redis_shared import SharedLookups, block_of
+from hostlocate.redis_store import RedisStore
 from tests.redislab import RedisLab
 
 pytestmark = pytest.mark.integration

@@ -21,7 +21,8 @@ import pytest
 from hostlocate.caches import is_redis_url, open_cache
 from hostlocate.errors import ConfigError
 from hostlocate.models import DnsPart
-from hostlocate.redis_store import ALONE, MAX_PAUSE, PASSWORD_ENV, RedisStore, mask_url
+from hostlocate.redis_shared import MAX_PAUSE
+from hostlocate.redis_store import ALONE, PASSWORD_ENV, RedisStore, mask_url
 from hostlocate.sources._rdap_ratelimit import RateLimit
 from hostlocate.store import SqliteStore
 from tests._need import absent

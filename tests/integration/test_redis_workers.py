@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from hostlocate.redis_store import RedisStore, SharedLookups
+from hostlocate.redis_shared import SharedLookups
+from hostlocate.redis_store import RedisStore
 from hostlocate.sources._rdap_ratelimit import limits_from
 from hostlocate.sources.rdap import RdapClient
 from tests.rdaplab import RdapLab

@@ -20,13 +20,13 @@ import httpx
 import pytest
 
 from hostlocate.errors import DataError
-from hostlocate.sources._rdap_parse import registry_for_url
 from hostlocate.sources._rdap_policy import (
     ServicePolicy,
     host_is_private,
     normalised_path,
     split_service,
 )
+from hostlocate.sources._rdap_registries import registry_for_url
 from hostlocate.sources.bootstrap import (
     FALLBACK_SERVICE,
     RIR_SERVICES,

@@ -391,6 +391,21 @@ def test_status_of_a_user_copy_shows_where_it_came_from(tmp_path: Path) -> None:
     assert psl.path == str(home / "psl/x.dat")
 
 
+def test_status_shows_each_bundled_set_as_its_manifest_records_it(tmp_path: Path) -> None:
+    found = resolve(user_dir=tmp_path / "none")
+    rows = rows_by_name(status(found, now=NOW))
+    for name, data in found.sets.items():
+        row, entry = rows[name], data.entry
+        assert (row.title, row.version, row.build_date) == (
+            entry.title,
+            entry.version,
+            entry.build_date,
+        )
+        assert (row.licence, row.attribution) == (entry.licence, entry.attribution)
+        assert (row.url, row.fetched_at) == (entry.url, entry.fetched_at)
+    assert rows["geoip_country"].title and rows["geoip_country"].licence
+
+
 def test_status_command_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     home = user_folder(tmp_path / "u", {"psl": ("psl/x.dat", b"list", "2026-11-30T00:00:00Z")})
     assert (

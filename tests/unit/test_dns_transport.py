@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hostlocate.sources._dns_transport import (
+from hostlocate.sources._dns_path import (
     DOWN_AFTER,
     DOWN_SECONDS,
     INITIAL_RTO,

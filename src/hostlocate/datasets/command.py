@@ -36,6 +36,11 @@ def _pair(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
+def _add_pairs(parser: argparse.ArgumentParser, flag: str, metavar: str, help: str) -> None:
+    """A repeatable ``NAME=VALUE`` option, read into a list of pairs."""
+    parser.add_argument(flag, action="append", type=_pair, default=[], metavar=metavar, help=help)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``hostlocate data``."""
     sub = parser.add_subparsers(dest="data_action", required=True, metavar="ACTION")
@@ -44,14 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", metavar="DIR", help="report a pinned data folder instead")
     p.add_argument("--dir", metavar="DIR", help="the user data folder (default: the platform's)")
     p.add_argument("--json", action="store_true", help="one JSON document")
-    p.add_argument(
-        "--max-age",
-        action="append",
-        type=_pair,
-        default=[],
-        metavar="NAME=DAYS",
-        help="warn when a data set is older than DAYS (repeatable)",
-    )
+    _add_pairs(p, "--max-age", "NAME=DAYS", "warn when a data set is older than DAYS (repeatable)")
 
     p = sub.add_parser("update", help="download fresh data into the user data folder")
     p.add_argument(
@@ -61,13 +59,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"data sets to update (default: {' '.join(UPDATABLE)})",
     )
     p.add_argument("--dir", metavar="DIR", help="the folder to update (default: the user's)")
-    p.add_argument(
+    _add_pairs(
+        p,
         "--source",
-        action="append",
-        type=_pair,
-        default=[],
-        metavar="NAME=URL",
-        help=f"download from URL instead of the publisher; NAME one of {', '.join(SOURCES)}",
+        "NAME=URL",
+        f"download from URL instead of the publisher; NAME one of {', '.join(SOURCES)}",
     )
     p.add_argument(
         "--maxmind-licence-key",

@@ -10,11 +10,10 @@ import dataclasses
 import gzip
 import os
 import re
-import shutil
 import tarfile
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -206,20 +205,16 @@ class _Fetcher:
     def _save(
         self, response: httpx.Response, dest: Path, max_bytes: int, deadline: float, shown: str
     ) -> None:
-        written = 0
-        with dest.open("wb") as fh:
+        def in_time() -> Iterator[bytes]:
             # Each piece as it comes off the wire (no chunk size: a source dripping a
             # byte a second must not fill a 64 KiB buffer before the clock is read).
             for chunk in response.iter_bytes():
                 if time.monotonic() > deadline:
                     raise _Unavailable(f"{shown}: took longer than {self.budget:.0f} s")
-                written += len(chunk)
-                if written > max_bytes:
-                    raise _Refused(f"{shown}: more than the {max_bytes}-byte limit")
-                fh.write(chunk)
-            fh.flush()
-            os.fsync(fh.fileno())
-        if not written:
+                yield chunk
+
+        over = f"{shown}: more than the {max_bytes}-byte limit"
+        if not _write_synced(in_time(), dest, max_bytes, over):
             raise _Refused(f"{shown}: empty response")
 
 
@@ -243,8 +238,36 @@ class _Capped:
         data = self._raw.read(want)
         self._left -= len(data)
         if self._left < 0:
-            raise _Refused(f"unpacks to more than {self._limit} bytes")
+            raise _Refused(_unpacks_over(self._limit))
         return data
+
+
+def _unpacks_over(limit: int) -> str:
+    return f"unpacks to more than {limit} bytes"
+
+
+def _pieces(stream: _Readable) -> Iterator[bytes]:
+    """``stream`` read in 1 MiB pieces, to its end."""
+    while piece := stream.read(1 << 20):
+        yield piece
+
+
+def _write_synced(pieces: Iterable[bytes], dest: Path, max_bytes: int, over: str) -> int:
+    """Write ``pieces`` to ``dest`` and sync it to disk; the bytes written.
+
+    Raises :class:`_Refused` (``over``) past ``max_bytes``: downloads and
+    unpacking alike stop at the limit rather than fill the disk first.
+    """
+    written = 0
+    with dest.open("wb") as out:
+        for piece in pieces:
+            written += len(piece)
+            if written > max_bytes:
+                raise _Refused(over)
+            out.write(piece)
+        out.flush()
+        os.fsync(out.fileno())
+    return written
 
 
 def _check_gzip_magic(path: Path) -> None:
@@ -256,21 +279,13 @@ def _check_gzip_magic(path: Path) -> None:
 def gunzip_limited(src: Path, dest: Path, *, max_bytes: int) -> int:
     """Unpack a gzip file, refusing one that unpacks past ``max_bytes`` or ends early."""
     _check_gzip_magic(src)
-    total = 0
     try:
-        with gzip.open(src, "rb") as packed, dest.open("wb") as out:
-            while chunk := packed.read(1 << 20):
-                total += len(chunk)
-                if total > max_bytes:
-                    raise _Refused(f"unpacks to more than {max_bytes} bytes")
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
+        with gzip.open(src, "rb") as packed:
+            return _write_synced(_pieces(packed), dest, max_bytes, _unpacks_over(max_bytes))
     except EOFError as exc:
         raise _Refused("truncated gzip file") from exc
     except (OSError, zlib.error) as exc:
         raise _Refused(f"corrupt gzip file: {exc}") from exc
-    return total
 
 
 def untar_member(src: Path, dest: Path, *, suffix: str, max_bytes: int) -> str:
@@ -294,10 +309,7 @@ def untar_member(src: Path, dest: Path, *, suffix: str, max_bytes: int) -> str:
                     source = archive.extractfile(member)
                     if source is None:
                         raise _Refused(f"{member.name} cannot be read from the archive")
-                    with dest.open("wb") as out:
-                        shutil.copyfileobj(_Capped(source, max_bytes), out, 1 << 20)
-                        out.flush()
-                        os.fsync(out.fileno())
+                    _write_synced(_pieces(source), dest, max_bytes, _unpacks_over(max_bytes))
                     return str(member.name)
     except EOFError as exc:
         raise _Refused("truncated archive") from exc

@@ -289,25 +289,25 @@ def status(
         if note is None and name == "rdap_bootstrap" and not (found.path / "dns.json").is_file():
             note = _NO_DOMAINS
         age = None if when is None else max(0, int((now - when).total_seconds() // 86_400))
-        rows.append(
-            DataStatus(
-                name=name,
-                origin=found.origin,
-                title=entry.title,
-                version=entry.version,
-                build_date=entry.build_date,
-                age_days=age,
-                max_age_days=limits[name],
-                stale=age is not None and age > limits[name],
-                licence=entry.licence,
-                attribution=entry.attribution,
-                url=entry.url,
-                fetched_at=entry.fetched_at,
-                path=str(found.path),
-                note=note if note is not None else (None if when else "no data date"),
-            )
+        row = DataStatus(
+            name=name,
+            origin=found.origin,
+            age_days=age,
+            max_age_days=limits[name],
+            stale=age is not None and age > limits[name],
+            path=str(found.path),
+            note=note if note is not None else (None if when else "no data date"),
         )
+        rows.append(msgspec.structs.replace(row, **{f: getattr(entry, f) for f in _FROM_ENTRY}))
     return rows
+
+
+_FROM_ENTRY = tuple(
+    f for f in DataStatus.__struct_fields__ if f != "name" and f in ManifestEntry.__struct_fields__
+)
+"""What a status line shows as the manifest records it (title, version, dates,
+licence, attribution, URL): copied by name, so a field both declare is never
+left out of ``hostlocate data status``."""
 
 
 def stale_warnings(rows: Sequence[DataStatus]) -> list[str]:

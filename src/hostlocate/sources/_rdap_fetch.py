@@ -17,6 +17,7 @@ import math
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin
 
@@ -24,11 +25,19 @@ import httpx
 import msgspec
 
 from hostlocate.errors import ErrorCode
-from hostlocate.sources._rdap_parse import registry_for_url
 from hostlocate.sources._rdap_policy import ServicePolicy, normalised_url
+from hostlocate.sources._rdap_registries import registry_for_url
 from hostlocate.sources.base import RateBudget
 
-__all__ = ["Failure", "Fetched", "Fetcher", "Reachability", "Tally", "parse_retry_after"]
+__all__ = [
+    "Failure",
+    "FetchLimits",
+    "Fetched",
+    "Fetcher",
+    "Reachability",
+    "Tally",
+    "parse_retry_after",
+]
 
 log = logging.getLogger("hostlocate.rdap")
 
@@ -185,6 +194,36 @@ def _loop_time(deadline: float, clock: Callable[[], float]) -> float | None:
     return asyncio.get_running_loop().time() + (deadline - clock())
 
 
+@dataclass(frozen=True, slots=True)
+class FetchLimits:
+    """What one RDAP request may cost; checked once here, where the client's
+    options become the fetcher's rules.
+
+    ``timeout``: seconds per request; ``max_redirects``: hops followed;
+    ``max_body_bytes``: the largest body read; ``max_retry_wait``: the longest
+    ``Retry-After`` waited for; ``max_concurrent``: requests in flight at once,
+    all registries together (more only queue inside httpx, at a cost that
+    grows with the queue).
+    """
+
+    timeout: float = 5.0
+    max_redirects: int = 3
+    max_body_bytes: int = 1_000_000
+    max_retry_wait: float = 30.0
+    max_concurrent: int = 8
+
+    def __post_init__(self) -> None:
+        if self.timeout <= 0:
+            raise ValueError("timeout must be positive")
+        if not 0 <= self.max_retry_wait < math.inf:
+            raise ValueError("max_retry_wait must be a finite number of seconds, zero or more")
+        if self.max_redirects < 0 or self.max_body_bytes < 1 or self.max_concurrent < 1:
+            raise ValueError(
+                "max_redirects, max_body_bytes and max_concurrent_requests must be "
+                "positive (max_redirects: or zero)"
+            )
+
+
 class Fetcher:
     """GETs RDAP JSON under the allow-list, the budgets and a deadline."""
 
@@ -193,27 +232,20 @@ class Fetcher:
         client: httpx.AsyncClient,
         policy: ServicePolicy,
         budget: RateBudget,
+        limits: FetchLimits,
         *,
-        timeout: float,
-        max_redirects: int,
-        max_body_bytes: int,
-        max_retry_wait: float,
         max_rate_retries: int = 2,
-        max_concurrent: int = 8,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.client = client
         self.policy = policy
         self.budget = budget
-        self.timeout = timeout
-        self.max_redirects = max_redirects
-        self.max_body_bytes = max_body_bytes
-        self.max_retry_wait = max_retry_wait
+        self.limits = limits
         self.max_rate_retries = max_rate_retries
         self._clock = clock
         # httpx queues requests beyond its pool at a cost that grows with the queue;
         # a semaphore in front keeps bursts cheap. Waiting for it counts against the budget.
-        self._slots = asyncio.Semaphore(max_concurrent)
+        self._slots = asyncio.Semaphore(limits.max_concurrent)
         self.requests: Counter[str] = Counter()
         """Requests sent, per registry."""
         self.retry_after_waits = 0
@@ -241,7 +273,7 @@ class Fetcher:
                 if not location:
                     raise Failure(ErrorCode.RDAP_BAD_RESPONSE, f"HTTP {status} without Location")
                 target = normalised_url(urljoin(url, location.strip()))
-                if target in seen or hops >= self.max_redirects:
+                if target in seen or hops >= self.limits.max_redirects:
                     raise Failure(
                         ErrorCode.RDAP_TOO_MANY_REDIRECTS, f"{hops + 1} redirects, last to {target}"
                     )
@@ -252,13 +284,13 @@ class Fetcher:
             if status == 429:
                 delay = parse_retry_after(headers.get("retry-after"), time.time())
                 if delay is None:
-                    delay = min(self.max_retry_wait, 2.0**rate_retries)
+                    delay = min(self.limits.max_retry_wait, 2.0**rate_retries)
                 # Whatever the registry asked (1e400, a date in year 9999), the pause
                 # is bounded: a registry is never switched off for the client's life.
-                await self.budget.pause(registry, min(delay, self.max_retry_wait))
+                await self.budget.pause(registry, min(delay, self.limits.max_retry_wait))
                 if (
                     rate_retries >= self.max_rate_retries
-                    or delay > self.max_retry_wait
+                    or delay > self.limits.max_retry_wait
                     or self._clock() + delay >= deadline
                 ):
                     raise Failure(
@@ -295,7 +327,7 @@ class Fetcher:
         # Once asked, a registry gets the request's full time even past the
         # deadline: the caller stops waiting at its deadline, the answer is kept.
         try:
-            answer = await self._exchange(url, self.timeout)
+            answer = await self._exchange(url, self.limits.timeout)
         except Failure as exc:
             if exc.code is ErrorCode.RDAP_UNREACHABLE:
                 self.reach.unreachable(registry, exc.detail)
@@ -338,16 +370,15 @@ class Fetcher:
         if kind not in _JSON_TYPES and not kind.endswith("+json"):
             raise Failure(ErrorCode.RDAP_BAD_RESPONSE, f"content type {kind or 'missing'!r}")
         declared = response.headers.get("content-length")
-        if declared and declared.strip().isdigit() and int(declared) > self.max_body_bytes:
-            raise Failure(
-                ErrorCode.RDAP_TOO_LARGE, f"Content-Length {declared} > {self.max_body_bytes}"
-            )
+        most = self.limits.max_body_bytes
+        if declared and declared.strip().isdigit() and int(declared) > most:
+            raise Failure(ErrorCode.RDAP_TOO_LARGE, f"Content-Length {declared} > {most}")
         chunks = []
         size = 0
         async for chunk in response.aiter_bytes():
             size += len(chunk)
-            if size > self.max_body_bytes:
-                raise Failure(ErrorCode.RDAP_TOO_LARGE, f"body over {self.max_body_bytes} bytes")
+            if size > most:
+                raise Failure(ErrorCode.RDAP_TOO_LARGE, f"body over {most} bytes")
             chunks.append(chunk)
         return b"".join(chunks)
 

@@ -32,17 +32,44 @@ every string that leaves this module is bounded in length and encodable
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import re
-from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 from urllib.parse import urlsplit
 
 import msgspec
 
 from hostlocate.models import Holder, Network
+from hostlocate.sources._countries import COUNTRY_CODE, country_code
+from hostlocate.sources._rdap_entities import (
+    _MAX_DEPTH,
+    _MAX_LINKS,
+    _child_entities,
+    _dedupe,
+    _describe,
+    _email,
+    _entity_links,
+    _handle,
+    _links,
+    _members,
+    _phones_of_entity,
+    _text,
+    _vcard,
+    _vcard_texts,
+    _walk,
+    canonical_address,
+    emails_of_entity,
+    entity_roles,
+)
+from hostlocate.sources._rdap_registries import (
+    RIRS,
+    _domain_registry,
+    _national_of_words,
+    _Registry,
+    _registry_of_email,
+    registry_for_url,
+)
 
 __all__ = [
     "MAX_CONTACTS",
@@ -62,26 +89,14 @@ __all__ = [
     "registry_of",
 ]
 
-_RIRS = ("arin", "ripe", "apnic", "lacnic", "afrinic")
 
 MAX_CONTACTS = 5
 """E-mails kept of each kind (abuse, remarks, desks, registry) and in the ranked list."""
-_MAX_ENTITIES = 200
-"""Entities one walk visits: real responses have under 20, a hostile one 10,000."""
-_MAX_DEPTH = 8
-_MAX_PROPERTIES = 64
-"""vCard properties read per entity."""
-_MAX_ROLES = 16
-_MAX_LINKS = 32
 _MAX_REMARKS = 32
 _MAX_LINES = 64
 _MAX_LINE = 1_000
-_MAX_NAME = 300
-_MAX_EMAIL = 254
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@(?:[A-Za-z0-9-]+\.)+[A-Za-z]{2,63}")
 _SEPARATORS = re.compile(r"[\s<>()\[\]{},;:\"]+")
-_COUNTRY_CODE = re.compile(r"[A-Za-z]{2}")
 _DESK_ROLES = frozenset({"technical", "administrative", "noc", "registrant"})
 _CONTACT_ROLES = _DESK_ROLES | {"abuse"}
 
@@ -167,225 +182,6 @@ class RegistrarFacts(msgspec.Struct, frozen=True):
     abuse_phone: str | None
 
 
-# -- registries -----------------------------------------------------------------------------
-
-
-class _Registry(NamedTuple):
-    name: str
-    country: str | None
-    domains: tuple[str, ...]
-    """Mail and service domains of the registry."""
-    tokens: frozenset[str]
-    """Words of handles and names that name it (national registries only)."""
-
-
-_NATIONAL = (
-    # APNIC's national Internet registries (apnic.net "National Internet Registries").
-    _Registry("JPNIC", "JP", ("nic.ad.jp",), frozenset({"JPNIC", "JNIC"})),
-    _Registry("KRNIC", "KR", ("nic.or.kr", "kisa.or.kr"), frozenset({"KRNIC"})),
-    _Registry("TWNIC", "TW", ("twnic.net.tw", "twnic.tw"), frozenset({"TWNIC"})),
-    _Registry("CNNIC", "CN", ("cnnic.cn", "cnnic.net.cn"), frozenset({"CNNIC"})),
-    _Registry("IDNIC", "ID", ("idnic.net", "apjii.or.id"), frozenset({"IDNIC", "APJII"})),
-    _Registry("VNNIC", "VN", ("vnnic.vn", "vnnic.net.vn"), frozenset({"VNNIC"})),
-    _Registry("IRINN", "IN", ("irinn.in",), frozenset({"IRINN"})),
-)
-_REGIONAL = tuple(_Registry(name.upper(), None, (f"{name}.net",), frozenset()) for name in _RIRS)
-_REGISTRIES = _NATIONAL + _REGIONAL
-_NATIONAL_WORDS = re.compile(
-    r"\b(" + "|".join(sorted(t for r in _NATIONAL for t in r.tokens)) + r")\b", re.IGNORECASE
-)
-
-
-def _domain_registry(host: str) -> _Registry | None:
-    host = host.lower().rstrip(".")
-    for registry in _REGISTRIES:
-        for domain in registry.domains:
-            if host == domain or host.endswith("." + domain):
-                return registry
-    return None
-
-
-def _registry_of_email(email: str) -> _Registry | None:
-    return _domain_registry(email.rpartition("@")[2])
-
-
-def _national_of_words(text: str) -> _Registry | None:
-    """The national registry a handle, name or remark names (``JNIC1-AP``, ``IRT-KRNIC-KR``)."""
-    found = _NATIONAL_WORDS.search(re.sub(r"(?<=[A-Za-z])\d+\b", "", text))
-    if found is None:
-        return None
-    word = found.group(1).upper()
-    return next(r for r in _NATIONAL if word in r.tokens)
-
-
-# -- values ---------------------------------------------------------------------------------
-
-
-def _text(value: object, limit: int = _MAX_NAME) -> str | None:
-    """``value`` as output text: a non-empty string, bounded, that JSON can carry."""
-    if not isinstance(value, str):
-        return None
-    text = value.strip()
-    if not text or len(text) > limit:
-        return None
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate from a non-UTF-8 body
-        return None
-    return text
-
-
-def _email(value: object) -> str | None:
-    text = _text(value, _MAX_EMAIL + 7)
-    if text is None:
-        return None
-    if text[:7].lower() == "mailto:":
-        text = text[7:].strip()
-    return text if _EMAIL.fullmatch(text) else None
-
-
-def _describe(value: object) -> str:
-    """A short description of a value for an error message (never its ``repr``)."""
-    text = _text(value, 40)
-    return repr(text) if text is not None else type(value).__name__
-
-
-def canonical_address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
-    """Parse an RDAP start/end address whatever its registry's habits.
-
-    Accepts a ``/nn`` suffix, zero-padded IPv4 octets and upper-case IPv6.
-    """
-    value = text.strip()
-    if len(value) > 100:
-        raise ValueError("address text too long")
-    if "/" in value:
-        value = value.split("/", 1)[0]
-    if ":" not in value and "." in value:
-        parts = value.split(".")
-        if len(parts) == 4 and all(p.isdigit() and len(p) <= 3 for p in parts):
-            value = ".".join(str(int(p)) for p in parts)
-    return ipaddress.ip_address(value)
-
-
-# -- entities and vCards --------------------------------------------------------------------
-
-
-def entity_roles(entity: Mapping[str, Any]) -> frozenset[str]:
-    """The entity's roles, lower case; ``"technical, abuse"`` counts as two."""
-    raw = entity.get("roles")
-    if not isinstance(raw, list):
-        return frozenset()
-    out: set[str] = set()
-    for role in raw[:_MAX_ROLES]:
-        if isinstance(role, str) and len(role) <= _MAX_NAME:
-            out.update(p.strip().lower() for p in role.split(",") if p.strip())
-    return frozenset(out)
-
-
-def _vcard(entity: Mapping[str, Any], name: str) -> Iterator[tuple[Mapping[str, Any], object]]:
-    """``(parameters, value)`` of the entity's vCard properties called ``name`` (bounded)."""
-    card = entity.get("vcardArray")
-    if not (isinstance(card, list) and len(card) > 1 and isinstance(card[1], list)):
-        return
-    for prop in card[1][:_MAX_PROPERTIES]:
-        if (
-            isinstance(prop, list)
-            and len(prop) >= 4
-            and isinstance(prop[0], str)
-            and prop[0].lower() == name
-        ):
-            params = prop[1] if isinstance(prop[1], Mapping) else {}
-            yield params, prop[3]
-
-
-def _vcard_texts(entity: Mapping[str, Any], name: str) -> Iterator[str]:
-    for _, value in _vcard(entity, name):
-        text = _text(value)
-        if text is not None:
-            yield text
-
-
-def emails_of_entity(entity: Mapping[str, Any]) -> list[str]:
-    """E-mail addresses in the entity's own vCard (``mailto:`` stripped, malformed ones dropped)."""
-    out = []
-    for _, value in _vcard(entity, "email"):
-        email = _email(value)
-        if email is not None:
-            out.append(email)
-    return out
-
-
-def _phones_of_entity(entity: Mapping[str, Any]) -> list[str]:
-    out = []
-    for value in _vcard_texts(entity, "tel"):
-        if value.lower().startswith("tel:"):
-            value = value[4:]
-        phone = _text(value.split(";", 1)[0], 64)
-        if phone is not None:
-            out.append(phone)
-    return out
-
-
-def _members(obj: Mapping[str, Any], key: str, limit: int) -> Iterator[Mapping[str, Any]]:
-    """The objects in the array ``obj[key]`` (the first ``limit`` items; others skipped)."""
-    raw = obj.get(key)
-    if isinstance(raw, list):
-        for item in raw[:limit]:
-            if isinstance(item, Mapping):
-                yield item
-
-
-def _child_entities(obj: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    return list(_members(obj, "entities", _MAX_ENTITIES))
-
-
-def _walk(obj: Mapping[str, Any], max_depth: int = _MAX_DEPTH) -> list[Mapping[str, Any]]:
-    """The object's entities at any depth below ``max_depth``, breadth first, bounded in number."""
-    out: list[Mapping[str, Any]] = []
-    queue: deque[tuple[Mapping[str, Any], int]] = deque([(obj, 0)])
-    while queue and len(out) < _MAX_ENTITIES:
-        node, depth = queue.popleft()
-        if depth >= max_depth:
-            continue
-        for entity in _child_entities(node):
-            if len(out) >= _MAX_ENTITIES:
-                break
-            out.append(entity)
-            queue.append((entity, depth + 1))
-    return out
-
-
-def _links(obj: Mapping[str, Any], rels: frozenset[str] | None = None) -> Iterator[str]:
-    """``href`` of the object's JSON links (with one of ``rels``, if given), bounded."""
-    for link in _members(obj, "links", _MAX_LINKS):
-        rel = link.get("rel", "")
-        kind = link.get("type", "application/rdap+json")
-        href = _text(link.get("href"), 2_000)
-        if not (isinstance(rel, str) and isinstance(kind, str) and href is not None):
-            continue
-        if "json" in kind.lower() and (rels is None or rel.lower() in rels):
-            yield href
-
-
-def _entity_links(entity: Mapping[str, Any]) -> tuple[str, ...]:
-    return tuple(_links(entity, frozenset({"self", "related"})))
-
-
-def _dedupe(values: Sequence[str]) -> tuple[str, ...]:
-    seen: set[str] = set()
-    out = []
-    for value in values:
-        key = value.lower()
-        if key not in seen:
-            seen.add(key)
-            out.append(value)
-    return tuple(out)
-
-
-def _handle(entity: Mapping[str, Any]) -> str | None:
-    return _text(entity.get("handle"), 100)
-
-
 def _entity_registry(entity: Mapping[str, Any], emails: Sequence[str]) -> _Registry | None:
     """The registry whose own desk the entity is: by its handle's words or its e-mail domain."""
     handle = _handle(entity)
@@ -465,49 +261,21 @@ def _remark_emails(remarks: Sequence[str]) -> tuple[list[str], list[str]]:
 
 
 # -- holder ---------------------------------------------------------------------------------
-
-
-@functools.cache
-def _country_names() -> dict[str, str]:
-    """Country name (as :func:`_name_key` folds it) → ISO code; built at first use."""
-    table: dict[str, str] = {}
-    for row in _COUNTRY_NAMES.strip().splitlines():
-        code, *names = row.split("|")
-        for name in names:
-            table[_name_key(name)] = code
-    return table
-
-
-def _name_key(name: str) -> str:
-    key = re.sub(r"[^a-z]+", " ", name.lower()).strip()
-    return key[4:] if key.startswith("the ") else key
-
-
-def _country(text: str) -> str | None:
-    """An ISO code from what a vCard writes: ``ZA``, ``South Africa``, ``UNITED STATES``."""
-    text = text.strip()
-    if _COUNTRY_CODE.fullmatch(text):
-        return text.upper()
-    if len(text) > 80:
-        return None
-    return _country_names().get(_name_key(text))
-
-
 def _address_country(entity: Mapping[str, Any]) -> str | None:
     """The country of the entity's ``adr``: its ``cc`` parameter, country component or label."""
     for params, value in _vcard(entity, "adr"):
         cc = _text(params.get("cc"), 80)
-        if cc is not None and (found := _country(cc)) is not None:
+        if cc is not None and (found := country_code(cc)) is not None:
             return found
         if isinstance(value, list) and len(value) >= 7:
             part = _text(value[6], 80)
-            if part is not None and (found := _country(part)) is not None:
+            if part is not None and (found := country_code(part)) is not None:
                 return found
         label = _text(params.get("label"), 2_000)
         if label is not None:
             last = label.replace("\\n", "\n").rsplit("\n", 1)[-1]
             # "Nigeria", or the end of "Chiyoda-ku, Tokyo 101-0047, Japan"
-            found = _country(last) or _country(last.rsplit(",", 1)[-1])
+            found = country_code(last) or country_code(last.rsplit(",", 1)[-1])
             if found is not None:
                 return found
     return None
@@ -660,7 +428,7 @@ def registry_of(body: Mapping[str, Any]) -> str | None:
     port43 = _text(body.get("port43"), 200)
     if port43 is not None:
         labels = port43.lower().split(".")
-        for rir in _RIRS:
+        for rir in RIRS:
             if rir in labels:
                 return rir
     return None
@@ -692,7 +460,7 @@ def _parse_network(
     raw_country = _text(facts.get("country"), 2)
     country = (
         raw_country.upper()
-        if raw_country is not None and _COUNTRY_CODE.fullmatch(raw_country)
+        if raw_country is not None and COUNTRY_CODE.fullmatch(raw_country)
         else None
     )
     name = _text(facts.get("name"))
@@ -794,288 +562,3 @@ def _parse_registrar(body: Mapping[str, Any]) -> RegistrarFacts:
             abuse_phone=phone,
         )
     return RegistrarFacts(registrar=None, iana_id=None, abuse_email=None, abuse_phone=None)
-
-
-def registry_for_url(url: str) -> str:
-    """A short registry name for a service URL: the key for budgets and statistics.
-
-    An RIR name among the host's labels wins (``arin``, ``ripe``...); for a
-    service on an address literal or ``localhost`` (a mirror, a test network)
-    the first path segment names it; otherwise the label before the
-    top-level domain.
-    """
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    labels = host.split(".")
-    for rir in _RIRS:
-        if rir in labels:
-            return rir
-    is_literal = host == "localhost"
-    if not is_literal:
-        try:
-            ipaddress.ip_address(host)
-            is_literal = True
-        except ValueError:
-            is_literal = False
-    if is_literal:
-        segment = parts.path.strip("/").split("/", 1)[0].lower()
-        return segment or host
-    if len(labels) >= 2:
-        return labels[-2]
-    return host
-
-
-# ISO 3166-1 alpha-2 codes with their English short, common and official names
-# (Debian's iso-codes), for the country of a registrant's vCard address, which
-# registries write as a name ("United States", "CZECH REPUBLIC").
-_COUNTRY_NAMES = """
-AD|Andorra|Principality of Andorra
-AE|United Arab Emirates
-AF|Afghanistan|Islamic Republic of Afghanistan
-AG|Antigua and Barbuda
-AI|Anguilla
-AL|Albania|Republic of Albania
-AM|Armenia|Republic of Armenia
-AO|Angola|Republic of Angola
-AQ|Antarctica
-AR|Argentina|Argentine Republic
-AS|American Samoa
-AT|Austria|Republic of Austria
-AU|Australia
-AW|Aruba
-AX|Åland Islands
-AZ|Azerbaijan|Republic of Azerbaijan
-BA|Bosnia and Herzegovina|Republic of Bosnia and Herzegovina
-BB|Barbados
-BD|Bangladesh|People's Republic of Bangladesh
-BE|Belgium|Kingdom of Belgium
-BF|Burkina Faso
-BG|Bulgaria|Republic of Bulgaria
-BH|Bahrain|Kingdom of Bahrain
-BI|Burundi|Republic of Burundi
-BJ|Benin|Republic of Benin
-BL|Saint Barthélemy
-BM|Bermuda
-BN|Brunei Darussalam
-BO|Bolivia, Plurinational State of|Bolivia|Plurinational State of Bolivia
-BQ|Bonaire, Sint Eustatius and Saba
-BR|Brazil|Federative Republic of Brazil
-BS|Bahamas|Commonwealth of the Bahamas
-BT|Bhutan|Kingdom of Bhutan
-BV|Bouvet Island
-BW|Botswana|Republic of Botswana
-BY|Belarus|Republic of Belarus
-BZ|Belize
-CA|Canada
-CC|Cocos (Keeling) Islands
-CD|Congo, The Democratic Republic of the
-CF|Central African Republic
-CG|Congo|Republic of the Congo
-CH|Switzerland|Swiss Confederation
-CI|Côte d'Ivoire|Republic of Côte d'Ivoire
-CK|Cook Islands
-CL|Chile|Republic of Chile
-CM|Cameroon|Republic of Cameroon
-CN|China|People's Republic of China
-CO|Colombia|Republic of Colombia
-CR|Costa Rica|Republic of Costa Rica
-CU|Cuba|Republic of Cuba
-CV|Cabo Verde|Republic of Cabo Verde
-CW|Curaçao
-CX|Christmas Island
-CY|Cyprus|Republic of Cyprus
-CZ|Czechia|Czech Republic
-DE|Germany|Federal Republic of Germany
-DJ|Djibouti|Republic of Djibouti
-DK|Denmark|Kingdom of Denmark
-DM|Dominica|Commonwealth of Dominica
-DO|Dominican Republic
-DZ|Algeria|People's Democratic Republic of Algeria
-EC|Ecuador|Republic of Ecuador
-EE|Estonia|Republic of Estonia
-EG|Egypt|Arab Republic of Egypt
-EH|Western Sahara
-ER|Eritrea|the State of Eritrea
-ES|Spain|Kingdom of Spain
-ET|Ethiopia|Federal Democratic Republic of Ethiopia
-FI|Finland|Republic of Finland
-FJ|Fiji|Republic of Fiji
-FK|Falkland Islands (Malvinas)
-FM|Micronesia, Federated States of|Federated States of Micronesia
-FO|Faroe Islands
-FR|France|French Republic
-GA|Gabon|Gabonese Republic
-GB|United Kingdom|United Kingdom of Great Britain and Northern Ireland
-GD|Grenada
-GE|Georgia
-GF|French Guiana
-GG|Guernsey
-GH|Ghana|Republic of Ghana
-GI|Gibraltar
-GL|Greenland
-GM|Gambia|Republic of the Gambia
-GN|Guinea|Republic of Guinea
-GP|Guadeloupe
-GQ|Equatorial Guinea|Republic of Equatorial Guinea
-GR|Greece|Hellenic Republic
-GS|South Georgia and the South Sandwich Islands
-GT|Guatemala|Republic of Guatemala
-GU|Guam
-GW|Guinea-Bissau|Republic of Guinea-Bissau
-GY|Guyana|Republic of Guyana
-HK|Hong Kong|Hong Kong Special Administrative Region of China
-HM|Heard Island and McDonald Islands
-HN|Honduras|Republic of Honduras
-HR|Croatia|Republic of Croatia
-HT|Haiti|Republic of Haiti
-HU|Hungary
-ID|Indonesia|Republic of Indonesia
-IE|Ireland
-IL|Israel|State of Israel
-IM|Isle of Man
-IN|India|Republic of India
-IO|British Indian Ocean Territory
-IQ|Iraq|Republic of Iraq
-IR|Iran, Islamic Republic of|Iran|Islamic Republic of Iran
-IS|Iceland|Republic of Iceland
-IT|Italy|Italian Republic
-JE|Jersey
-JM|Jamaica
-JO|Jordan|Hashemite Kingdom of Jordan
-JP|Japan
-KE|Kenya|Republic of Kenya
-KG|Kyrgyzstan|Kyrgyz Republic
-KH|Cambodia|Kingdom of Cambodia
-KI|Kiribati|Republic of Kiribati
-KM|Comoros|Union of the Comoros
-KN|Saint Kitts and Nevis
-KP|Korea, Democratic People's Republic of|North Korea|Democratic People's Republic of Korea
-KR|Korea, Republic of|South Korea
-KW|Kuwait|State of Kuwait
-KY|Cayman Islands
-KZ|Kazakhstan|Republic of Kazakhstan
-LA|Lao People's Democratic Republic|Laos
-LB|Lebanon|Lebanese Republic
-LC|Saint Lucia
-LI|Liechtenstein|Principality of Liechtenstein
-LK|Sri Lanka|Democratic Socialist Republic of Sri Lanka
-LR|Liberia|Republic of Liberia
-LS|Lesotho|Kingdom of Lesotho
-LT|Lithuania|Republic of Lithuania
-LU|Luxembourg|Grand Duchy of Luxembourg
-LV|Latvia|Republic of Latvia
-LY|Libya
-MA|Morocco|Kingdom of Morocco
-MC|Monaco|Principality of Monaco
-MD|Moldova, Republic of|Moldova|Republic of Moldova
-ME|Montenegro
-MF|Saint Martin (French part)
-MG|Madagascar|Republic of Madagascar
-MH|Marshall Islands|Republic of the Marshall Islands
-MK|North Macedonia|Republic of North Macedonia
-ML|Mali|Republic of Mali
-MM|Myanmar|Republic of Myanmar
-MN|Mongolia
-MO|Macao|Macao Special Administrative Region of China
-MP|Northern Mariana Islands|Commonwealth of the Northern Mariana Islands
-MQ|Martinique
-MR|Mauritania|Islamic Republic of Mauritania
-MS|Montserrat
-MT|Malta|Republic of Malta
-MU|Mauritius|Republic of Mauritius
-MV|Maldives|Republic of Maldives
-MW|Malawi|Republic of Malawi
-MX|Mexico|United Mexican States
-MY|Malaysia
-MZ|Mozambique|Republic of Mozambique
-NA|Namibia|Republic of Namibia
-NC|New Caledonia
-NE|Niger|Republic of the Niger
-NF|Norfolk Island
-NG|Nigeria|Federal Republic of Nigeria
-NI|Nicaragua|Republic of Nicaragua
-NL|Netherlands|Kingdom of the Netherlands
-NO|Norway|Kingdom of Norway
-NP|Nepal|Federal Democratic Republic of Nepal
-NR|Nauru|Republic of Nauru
-NU|Niue
-NZ|New Zealand
-OM|Oman|Sultanate of Oman
-PA|Panama|Republic of Panama
-PE|Peru|Republic of Peru
-PF|French Polynesia
-PG|Papua New Guinea|Independent State of Papua New Guinea
-PH|Philippines|Republic of the Philippines
-PK|Pakistan|Islamic Republic of Pakistan
-PL|Poland|Republic of Poland
-PM|Saint Pierre and Miquelon
-PN|Pitcairn
-PR|Puerto Rico
-PS|Palestine, State of|the State of Palestine
-PT|Portugal|Portuguese Republic
-PW|Palau|Republic of Palau
-PY|Paraguay|Republic of Paraguay
-QA|Qatar|State of Qatar
-RE|Réunion
-RO|Romania
-RS|Serbia|Republic of Serbia
-RU|Russian Federation
-RW|Rwanda|Rwandese Republic
-SA|Saudi Arabia|Kingdom of Saudi Arabia
-SB|Solomon Islands
-SC|Seychelles|Republic of Seychelles
-SD|Sudan|Republic of the Sudan
-SE|Sweden|Kingdom of Sweden
-SG|Singapore|Republic of Singapore
-SH|Saint Helena, Ascension and Tristan da Cunha
-SI|Slovenia|Republic of Slovenia
-SJ|Svalbard and Jan Mayen
-SK|Slovakia|Slovak Republic
-SL|Sierra Leone|Republic of Sierra Leone
-SM|San Marino|Republic of San Marino
-SN|Senegal|Republic of Senegal
-SO|Somalia|Federal Republic of Somalia
-SR|Suriname|Republic of Suriname
-SS|South Sudan|Republic of South Sudan
-ST|Sao Tome and Principe|Democratic Republic of Sao Tome and Principe
-SV|El Salvador|Republic of El Salvador
-SX|Sint Maarten (Dutch part)
-SY|Syrian Arab Republic|Syria
-SZ|Eswatini|Kingdom of Eswatini
-TC|Turks and Caicos Islands
-TD|Chad|Republic of Chad
-TF|French Southern Territories
-TG|Togo|Togolese Republic
-TH|Thailand|Kingdom of Thailand
-TJ|Tajikistan|Republic of Tajikistan
-TK|Tokelau
-TL|Timor-Leste|Democratic Republic of Timor-Leste
-TM|Turkmenistan
-TN|Tunisia|Republic of Tunisia
-TO|Tonga|Kingdom of Tonga
-TR|Türkiye|Republic of Türkiye
-TT|Trinidad and Tobago|Republic of Trinidad and Tobago
-TV|Tuvalu
-TW|Taiwan, Province of China|Taiwan
-TZ|Tanzania, United Republic of|Tanzania|United Republic of Tanzania
-UA|Ukraine
-UG|Uganda|Republic of Uganda
-UM|United States Minor Outlying Islands
-US|United States|United States of America
-UY|Uruguay|Eastern Republic of Uruguay
-UZ|Uzbekistan|Republic of Uzbekistan
-VA|Holy See (Vatican City State)
-VC|Saint Vincent and the Grenadines
-VE|Venezuela, Bolivarian Republic of|Venezuela|Bolivarian Republic of Venezuela
-VG|Virgin Islands, British|British Virgin Islands
-VI|Virgin Islands, U.S.|Virgin Islands of the United States
-VN|Viet Nam|Vietnam|Socialist Republic of Viet Nam
-VU|Vanuatu|Republic of Vanuatu
-WF|Wallis and Futuna
-WS|Samoa|Independent State of Samoa
-YE|Yemen|Republic of Yemen
-YT|Mayotte
-ZA|South Africa|Republic of South Africa
-ZM|Zambia|Republic of Zambia
-ZW|Zimbabwe|Republic of Zimbabwe
-"""

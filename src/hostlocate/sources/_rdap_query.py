@@ -8,10 +8,11 @@ back and kept.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import time
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote
 
@@ -73,6 +74,7 @@ class Query(Generic[_T]):
         flight: Hashable,
         flights: InFlight[Any, _T],
         decoder: msgspec.msgpack.Decoder[_T],
+        make: Callable[..., _T],
     ) -> None:
         self.client = client
         self.key = key
@@ -80,12 +82,14 @@ class Query(Generic[_T]):
         self.flight = flight
         self.flights: InFlight[Any, _T] = flights
         self.decoder: msgspec.msgpack.Decoder[_T] = decoder
+        self._make: Callable[..., _T] = make
 
     def __str__(self) -> str:
         return self.key
 
     def record(self, **fields: Any) -> _T:
-        raise NotImplementedError
+        """This look-up's answer (or failure) with ``fields``: its key is filled in."""
+        return self._make(**fields)
 
     def fail(self, code: ErrorCode, detail: str, requests: int) -> _T:
         self.client._failed(code)
@@ -119,16 +123,14 @@ class IpQuery(Query[IpOwnership]):
 
     def __init__(self, client: RdapClient, address: _Address, text: str | None = None) -> None:
         key = str(address)
+        flights = client._ip_flights
         super().__init__(
-            client, key, f"ip/{key}", block_key(address), client._ip_flights, IP_DECODER
+            client, key, f"ip/{key}", block_key(address), flights, IP_DECODER, IpOwnership
         )
         self.address = address
         self.text = text or key
         self._facts: NetworkFacts | None = None
         self._registry = ""
-
-    def record(self, **fields: Any) -> IpOwnership:
-        return IpOwnership(**fields)
 
     def cached(self) -> tuple[IpOwnership, float] | None:
         client = self.client
@@ -187,10 +189,8 @@ class DomainQuery(Query[RegistrarInfo]):
 
     def __init__(self, client: RdapClient, name: str) -> None:
         path = f"domain/{quote(name, safe='.')}"
-        super().__init__(client, name, path, name, client._domain_flights, _DOMAIN_DECODER)
-
-    def record(self, **fields: Any) -> RegistrarInfo:
-        return RegistrarInfo(domain=self.key, **fields)
+        make = functools.partial(RegistrarInfo, domain=name)
+        super().__init__(client, name, path, name, client._domain_flights, _DOMAIN_DECODER, make)
 
     def services(self, bootstrap: Bootstrap) -> Sequence[str]:
         return bootstrap.service_for_domain(self.key)
@@ -209,12 +209,9 @@ class AutnumQuery(Query[AutnumInfo]):
     entry = "autnum"
 
     def __init__(self, client: RdapClient, asn: int) -> None:
-        flights = client._autnum_flights
-        super().__init__(client, str(asn), f"autnum/{asn}", asn, flights, _AUTNUM_DECODER)
+        flights, make = client._autnum_flights, functools.partial(AutnumInfo, asn=asn)
+        super().__init__(client, str(asn), f"autnum/{asn}", asn, flights, _AUTNUM_DECODER, make)
         self.asn = asn
-
-    def record(self, **fields: Any) -> AutnumInfo:
-        return AutnumInfo(asn=self.asn, **fields)
 
     def services(self, bootstrap: Bootstrap) -> Sequence[str]:
         return bootstrap.service_for_asn(self.asn)

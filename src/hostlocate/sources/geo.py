@@ -21,12 +21,12 @@ import os
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 import maxminddb
 
 from hostlocate import _resources
+from hostlocate._closing import Closing
 from hostlocate.errors import DataError
 from hostlocate.models import GeoFacts, SourceInfo
 
@@ -155,7 +155,7 @@ def _open(
     return db, info
 
 
-class GeoDatabase:
+class GeoDatabase(Closing):
     """Located country, registered country, anycast flag, ASN and AS organisation of an address.
 
     ``country_path`` and ``asn_path`` replace the bundled DB-IP Lite country and
@@ -260,17 +260,6 @@ class GeoDatabase:
         asn = getattr(self, "_asn", None)
         if asn is not None:
             asn.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 def _is_address_error(exc: ValueError, ip: str) -> bool:

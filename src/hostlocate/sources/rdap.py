@@ -39,7 +39,7 @@ from hostlocate._inflight import InFlight
 from hostlocate.errors import ErrorCode
 from hostlocate.models import AutnumInfo, IpOwnership, RegistrarInfo
 from hostlocate.sources._rdap_cache import MemoryRdapCache, TieredRdapCache
-from hostlocate.sources._rdap_fetch import Failure, Fetcher, Tally
+from hostlocate.sources._rdap_fetch import Failure, Fetcher, FetchLimits, Tally
 from hostlocate.sources._rdap_parse import (
     EntityRef,
     ParseError,
@@ -140,27 +140,17 @@ class RdapClient:
         cache: RdapCache | None = None,
         budget: RateBudget | None = None,
     ) -> None:
-        if timeout <= 0:
-            raise ValueError("timeout must be positive")
-        if not 0 <= max_retry_wait < math.inf:
-            raise ValueError("max_retry_wait must be a finite number of seconds, zero or more")
-        if (
-            max_redirects < 0
-            or max_body_bytes < 1
-            or max_entity_requests < 0
-            or max_concurrent_requests < 1
-        ):
-            raise ValueError(
-                "max_redirects, max_body_bytes, max_entity_requests and "
-                "max_concurrent_requests must be positive (max_redirects, "
-                "max_entity_requests: or zero)"
-            )
-        self.timeout = timeout
-        self.max_redirects = max_redirects
-        self.max_body_bytes = max_body_bytes
+        self.limits = FetchLimits(
+            timeout=timeout,
+            max_redirects=max_redirects,
+            max_body_bytes=max_body_bytes,
+            max_retry_wait=max_retry_wait,
+            max_concurrent=max_concurrent_requests,
+        )
+        """What each request may cost (checked here: a bad value raises ``ValueError``)."""
+        if max_entity_requests < 0:
+            raise ValueError("max_entity_requests must be zero or more")
         self.max_entity_requests = max_entity_requests
-        self.max_retry_wait = max_retry_wait
-        self.max_concurrent_requests = max_concurrent_requests
         self._user_services = tuple(user_services)
         self._allow_private = allow_private_targets
         self._bootstrap_cache_dir = bootstrap_cache_dir
@@ -212,7 +202,7 @@ class RdapClient:
                 },
                 follow_redirects=False,
                 trust_env=False,
-                timeout=self.timeout,
+                timeout=self.limits.timeout,
             )
         return self._made_client
 
@@ -238,7 +228,7 @@ class RdapClient:
                         self._client,
                         max_age_days=self._bootstrap_max_age_days,
                         urls=self._bootstrap_urls,
-                        timeout=min(self.timeout, 5.0),
+                        timeout=min(self.limits.timeout, 5.0),
                     )
                     log.info("RDAP bootstrap: %s", bootstrap.origin)
                     self._bootstrap = bootstrap
@@ -252,11 +242,7 @@ class RdapClient:
                     self._client,
                     policy,
                     self._budget,
-                    timeout=self.timeout,
-                    max_redirects=self.max_redirects,
-                    max_body_bytes=self.max_body_bytes,
-                    max_retry_wait=self.max_retry_wait,
-                    max_concurrent=self.max_concurrent_requests,
+                    self.limits,
                 )
                 self._fetcher = fetcher
                 self._state = (fetcher, bootstrap)
@@ -455,7 +441,7 @@ class RdapClient:
         """
         if not refs or not self.max_entity_requests:
             return ()
-        deadline = max(deadline, time.monotonic() + self.timeout)
+        deadline = max(deadline, time.monotonic() + self.limits.timeout)
         cut = answered.rfind(f"/{kind}/")
         base = answered[: cut + 1] if cut >= 0 else None
         emails: list[str] = []
