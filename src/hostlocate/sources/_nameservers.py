@@ -20,7 +20,14 @@ if TYPE_CHECKING:
     from hostlocate.models import DnsPart
     from hostlocate.sources.dns import DnsClient
 
-__all__ = ["RESOLV_CONF", "DeferredClient", "Nameserver", "parse_nameserver", "system_nameservers"]
+__all__ = [
+    "RESOLV_CONF",
+    "DeferredClient",
+    "Nameserver",
+    "configured_nameservers",
+    "parse_nameserver",
+    "system_nameservers",
+]
 
 RESOLV_CONF = "/etc/resolv.conf"
 """Where a POSIX system names its resolvers."""
@@ -97,6 +104,13 @@ def system_nameservers(resolv_conf: str = RESOLV_CONF) -> list[Nameserver]:
     return out
 
 
+def configured_nameservers(nameservers: Sequence[str | Nameserver] | None) -> list[Nameserver]:
+    """The resolvers given (``host[:port]`` text or :class:`Nameserver`), else the system's."""
+    if nameservers:
+        return [ns if isinstance(ns, Nameserver) else parse_nameserver(ns) for ns in nameservers]
+    return system_nameservers()
+
+
 def _dnspython_nameservers() -> list[Nameserver]:  # pragma: no cover - Windows
     import dns.exception
     import dns.resolver
@@ -127,12 +141,7 @@ class DeferredClient:
     def __init__(
         self, nameservers: Sequence[str | Nameserver] | None = None, *, query_timeout: float
     ) -> None:
-        if nameservers:
-            self.nameservers = [
-                ns if isinstance(ns, Nameserver) else parse_nameserver(ns) for ns in nameservers
-            ]
-        else:
-            self.nameservers = system_nameservers()
+        self.nameservers = configured_nameservers(nameservers)
         if query_timeout <= 0:
             raise ConfigError("query_timeout must be positive")
         self.query_timeout = query_timeout

@@ -32,7 +32,9 @@ from hostlocate.sources._dns_transport import (
     Resolvers,
 )
 from hostlocate.sources._dns_wire import Answer, rcode_text
-from hostlocate.sources._nameservers import Nameserver, parse_nameserver, system_nameservers
+from hostlocate.sources._nameservers import Nameserver, configured_nameservers
+from hostlocate.sources._nameservers import parse_nameserver as parse_nameserver
+from hostlocate.sources._nameservers import system_nameservers as system_nameservers
 
 DEFAULT_MAX_CNAMES = 8
 """Longest CNAME chain followed; real sites rarely need more than 4."""
@@ -69,12 +71,7 @@ class DnsClient:
         query_timeout: float = DEFAULT_QUERY_TIMEOUT,
         max_cnames: int = DEFAULT_MAX_CNAMES,
     ) -> None:
-        if nameservers:
-            self.nameservers = [
-                ns if isinstance(ns, Nameserver) else parse_nameserver(ns) for ns in nameservers
-            ]
-        else:
-            self.nameservers = system_nameservers()
+        self.nameservers = configured_nameservers(nameservers)
         if query_timeout <= 0:
             raise ConfigError("query_timeout must be positive")
         self.query_timeout = query_timeout
