@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import enum
 import functools
-import json
 import logging
 import os
 import sys
@@ -298,6 +297,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     out = sys.stdout
     if args.command == "schema":
+        import json
+
         from hostlocate import serialize
 
         json.dump(serialize.json_schema(), out, indent=2, sort_keys=True)
@@ -355,6 +356,8 @@ def _parse_command(args: argparse.Namespace, out: TextIO) -> int:
         else:
             record = msgspec.to_builtins(parsed)
         if args.json:
+            import json  # only this output and `schema` use it
+
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             out.write(_render_parsed(record))
