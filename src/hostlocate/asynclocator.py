@@ -539,7 +539,7 @@ def _default_dns(
     cache_size: int,
     store: SqliteStore | RedisStore | None,
 ) -> DnsSource:
-    from hostlocate.sources.dns import DnsClient
+    from hostlocate.sources._nameservers import DeferredClient
     from hostlocate.sources.dns_cache import CachedDns
 
     # Keyed "host|A" and "host|AAAA": each answer lives for its own TTL.
@@ -549,4 +549,5 @@ def _default_dns(
         from hostlocate.store import TieredCache
 
         cache = TieredCache(memory, store.namespace("dns-part", DnsPart))
-    return CachedDns(DnsClient(nameservers, query_timeout=query_timeout), cache)
+    # The client (dnspython, the UDP transport) is made at the first name to resolve.
+    return CachedDns(DeferredClient(nameservers, query_timeout=query_timeout), cache)

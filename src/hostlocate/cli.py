@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import enum
 import functools
-import json
 import logging
 import os
 import sys
@@ -22,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import msgspec
 
-from hostlocate import _log, serialize
+from hostlocate import _log
 from hostlocate.errors import ConfigError, DataError, InvalidURLError, UsageError
 from hostlocate.models import Report, Verdict
 
@@ -77,6 +76,13 @@ def _rate(text: str) -> tuple[str, float]:
     return name, rate
 
 
+def _add_repeatable(
+    group: argparse._ActionsContainer, flag: str, metavar: str, text: str, **kw: Any
+) -> None:
+    """An option given any number of times; its values collect in a list (empty if none)."""
+    group.add_argument(flag, action="append", default=[], metavar=metavar, help=text, **kw)
+
+
 def _add_locator_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("sources")
     g.add_argument(
@@ -96,14 +102,13 @@ def _add_locator_options(p: argparse.ArgumentParser) -> None:
             f"--geoip-{kind.lower()}", metavar="PATH", help=f"MaxMind-format {kind} database"
         )
     g.add_argument("--no-rdap", action="store_true", help="skip registration (RDAP) look-ups")
-    g.add_argument(
+    _add_repeatable(
+        g,
         "--rdap-rate",
-        action="append",
-        default=[],
-        metavar="REGISTRY=PER_SECOND",
-        type=_rate,
-        help="requests a second allowed to an RDAP registry (arin, ripe, apnic, lacnic, "
+        "REGISTRY=PER_SECOND",
+        "requests a second allowed to an RDAP registry (arin, ripe, apnic, lacnic, "
         "afrinic, or * for any other); repeatable; default: the registries' published limits",
+        type=_rate,
     )
     g.add_argument(
         "--data-dir",
@@ -194,7 +199,18 @@ def _add_batch_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+COMMANDS = ("parse", "locate", "batch", "data", "schema")
+"""The subcommands, in the order ``--help`` lists them."""
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The parser of the command line.
+
+    Given ``argv``, only the options of the command it names are added: the
+    ``batch`` and ``data`` options import their packages (defaults, choices),
+    which a ``locate`` or ``parse`` must not pay for at every start. Without a
+    command named (``--help``, no arguments) every command gets its options.
+    """
     parser = argparse.ArgumentParser(
         prog="hostlocate",
         description="Where is a reported URL hosted, and whose jurisdiction is it?",
@@ -203,31 +219,36 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser.add_argument("--version", action="version", version=f"hostlocate {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    named = next((arg for arg in argv or () if not arg.startswith("-")), None)
+    wanted = {named} if named in COMMANDS else set(COMMANDS)
 
     p = sub.add_parser("parse", help="parse reported URLs (no network)")
-    p.add_argument("urls", nargs="+", metavar="URL", help="reported URLs, or - for stdin")
-    p.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    if "parse" in wanted:
+        p.add_argument("urls", nargs="+", metavar="URL", help="reported URLs, or - for stdin")
+        p.add_argument("--json", action="store_true", help="JSON lines instead of a table")
 
     p = sub.add_parser("locate", help="locate reported URLs: one verdict each")
-    p.add_argument("urls", nargs="+", metavar="URL", help="reported URLs, or - for stdin")
-    p.add_argument("--json", action="store_true", help="JSON lines instead of a readable table")
-    p.add_argument(
-        "--origin",
-        action="append",
-        default=[],
-        metavar="IP",
-        help="an origin address the CDN or proxy disclosed (repeatable): it decides",
-    )
-    _add_locator_options(p)
+    if "locate" in wanted:
+        p.add_argument("urls", nargs="+", metavar="URL", help="reported URLs, or - for stdin")
+        p.add_argument("--json", action="store_true", help="JSON lines instead of a readable table")
+        _add_repeatable(
+            p,
+            "--origin",
+            "IP",
+            "an origin address the CDN or proxy disclosed (repeatable): it decides",
+        )
+        _add_locator_options(p)
 
     p = sub.add_parser("batch", help="locate a file of reported URLs (the exchange path)")
-    _add_batch_options(p)
-    _add_locator_options(p)
+    if "batch" in wanted:
+        _add_batch_options(p)
+        _add_locator_options(p)
 
     p = sub.add_parser("data", help="bundled and downloaded data: status, update")
-    from hostlocate import datasets
+    if "data" in wanted:
+        from hostlocate import datasets
 
-    datasets.add_arguments(p)
+        datasets.add_arguments(p)
 
     sub.add_parser("schema", help="print the JSON Schema of a verdict")
     return parser
@@ -238,7 +259,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; returns its exit status (see :class:`ExitStatus`)."""
-    parser = build_parser()
+    if argv is None:
+        argv = sys.argv[1:]
+    parser = build_parser(argv)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
@@ -274,6 +297,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     out = sys.stdout
     if args.command == "schema":
+        import json
+
+        from hostlocate import serialize
+
         json.dump(serialize.json_schema(), out, indent=2, sort_keys=True)
         out.write("\n")
         out.flush()
@@ -302,10 +329,10 @@ def _stdout_gone(status: ExitStatus) -> int:
 
 def _inputs(args: Sequence[str], stdin: TextIO) -> Iterator[str]:
     """The URLs given, each ``-`` replaced by the non-blank lines of stdin."""
-    from hostlocate.batch.records import open_text
-
     for arg in args:
         if arg == "-":
+            from hostlocate.batch.records import open_text  # the batch reader, when needed
+
             with open_text("-", csv_mode=False, stdin=stdin) as lines:
                 for line in lines:
                     line = line.rstrip("\r\n")
@@ -329,6 +356,8 @@ def _parse_command(args: argparse.Namespace, out: TextIO) -> int:
         else:
             record = msgspec.to_builtins(parsed)
         if args.json:
+            import json  # only this output and `schema` use it
+
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
         else:
             out.write(_render_parsed(record))
@@ -374,7 +403,7 @@ def make_locator(args: argparse.Namespace, **extra: Any) -> Locator:
 
 
 def _locate_command(args: argparse.Namespace, out: TextIO) -> int:
-    from hostlocate.batch.job import Interrupted, ctrl_c_stops_reading
+    from hostlocate._interrupt import Interrupted, ctrl_c_stops_reading
 
     with make_locator(args) as locator:
         inputs: Iterator[str | Report] = _inputs(args.urls, sys.stdin)

@@ -8,24 +8,22 @@ the run itself: what it opens, locks, writes and counts.
 from __future__ import annotations
 
 import collections
-import contextlib
 import datetime as _dt
 import enum
 import errno
 import fcntl
 import json
 import os
-import signal
 import stat
 import sys
 import time
-import types
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, BinaryIO, TextIO
 
 from hostlocate import __version__
+from hostlocate._interrupt import Interrupted, ctrl_c_stops_reading
 from hostlocate.batch import formats
 from hostlocate.batch.failures import internal_verdict, unreadable_verdict
 from hostlocate.batch.records import CsvInput, Record, count_records, open_text, read_lines
@@ -110,36 +108,6 @@ def _same_file(a: str, b: str) -> bool:
         return os.path.samefile(a, b)
     except OSError:
         return False
-
-
-class Interrupted(GeneratorExit):
-    """Ctrl-C while verdicts stream, raised by :func:`ctrl_c_stops_reading`'s handler.
-
-    A kind of ``GeneratorExit``: to the locator's stream it is a caller that
-    stops reading, which it does not make wait for an input blocked in a read
-    (a terminal or an idle pipe), as it would for a ``KeyboardInterrupt``.
-    """
-
-
-@contextlib.contextmanager
-def ctrl_c_stops_reading() -> Iterator[None]:
-    """Within this block, Ctrl-C (SIGINT) raises :class:`Interrupted` (main thread only).
-
-    The block must catch it: outside, Ctrl-C is a ``KeyboardInterrupt`` again.
-    """
-
-    def interrupted(signum: int, frame: types.FrameType | None) -> None:
-        raise Interrupted
-
-    try:
-        previous = signal.signal(signal.SIGINT, interrupted)
-    except ValueError:  # not the main thread: signals are not ours to take
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def run_batch(

@@ -11,7 +11,6 @@ See docs/dns.md.
 
 from __future__ import annotations
 
-import ipaddress
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,7 +22,6 @@ import dns.message
 import dns.name
 import dns.rcode
 import dns.rdatatype
-import dns.resolver
 
 from hostlocate.errors import ConfigError, ErrorCode
 from hostlocate.models import DnsPart
@@ -34,68 +32,13 @@ from hostlocate.sources._dns_transport import (
     Resolvers,
 )
 from hostlocate.sources._dns_wire import Answer, rcode_text
+from hostlocate.sources._nameservers import Nameserver, configured_nameservers
+from hostlocate.sources._nameservers import parse_nameserver as parse_nameserver
+from hostlocate.sources._nameservers import system_nameservers as system_nameservers
 
 DEFAULT_MAX_CNAMES = 8
 """Longest CNAME chain followed; real sites rarely need more than 4."""
 DEFAULT_QUERY_TIMEOUT = 2.0
-
-
-@dataclass(frozen=True, slots=True)
-class Nameserver:
-    """A recursive resolver to ask."""
-
-    host: str
-    port: int = 53
-
-    def __str__(self) -> str:
-        return f"[{self.host}]:{self.port}" if ":" in self.host else f"{self.host}:{self.port}"
-
-
-def parse_nameserver(text: str) -> Nameserver:
-    """Read ``host``, ``host:port``, ``[v6]`` or ``[v6]:port``."""
-    text = text.strip()
-    host, port = text, 53
-    if text.startswith("["):
-        end = text.find("]")
-        if end < 0:
-            raise ConfigError(f"bad nameserver {text!r}: missing ']'")
-        host = text[1:end]
-        rest = text[end + 1 :]
-        if rest:
-            if not rest.startswith(":"):
-                raise ConfigError(f"bad nameserver {text!r}")
-            port = _port(rest[1:], text)
-    elif text.count(":") == 1:
-        host, _, p = text.partition(":")
-        port = _port(p, text)
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        raise ConfigError(f"bad nameserver {text!r}: an IP address is needed") from None
-    return Nameserver(host, port)
-
-
-def _port(text: str, whole: str) -> int:
-    if not text.isdigit() or not 0 < int(text) < 65536:
-        raise ConfigError(f"bad nameserver {whole!r}: bad port")
-    return int(text)
-
-
-def system_nameservers() -> list[Nameserver]:
-    """The machine's resolvers, as ``/etc/resolv.conf`` (or the platform) names them."""
-    try:
-        resolver = dns.resolver.Resolver(configure=True)
-    except dns.exception.DNSException:
-        return []
-    out = []
-    for ns in resolver.nameservers:
-        address = str(ns)
-        try:
-            ipaddress.ip_address(address)
-        except ValueError:
-            continue
-        out.append(Nameserver(address, int(resolver.port)))
-    return out
 
 
 _RDTYPES = {"A": 1, "AAAA": 28}
@@ -128,12 +71,7 @@ class DnsClient:
         query_timeout: float = DEFAULT_QUERY_TIMEOUT,
         max_cnames: int = DEFAULT_MAX_CNAMES,
     ) -> None:
-        if nameservers:
-            self.nameservers = [
-                ns if isinstance(ns, Nameserver) else parse_nameserver(ns) for ns in nameservers
-            ]
-        else:
-            self.nameservers = system_nameservers()
+        self.nameservers = configured_nameservers(nameservers)
         if query_timeout <= 0:
             raise ConfigError("query_timeout must be positive")
         self.query_timeout = query_timeout
