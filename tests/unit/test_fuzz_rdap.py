@@ -21,7 +21,7 @@ if str(_BENCHMARKS) not in sys.path:
 fuzz = importlib.import_module("fuzz_rdap")
 
 NETWORK = (
-    b'{"objectClassName": "ip network", "startAddress": "192.0.2.0", "endAddress": "192.0.2.9"'
+    b'{"objectClassName": "ip network", "startAddress": "193.0.22.0", "endAddress": "193.0.22.9"'
 )
 
 

@@ -307,13 +307,13 @@ def test_unusable_network_objects(body: dict[str, Any], message: str) -> None:
 
 def test_missing_version_and_handle_are_filled_in() -> None:
     facts = parse_network(
-        {"startAddress": "192.0.2.0/32", "endAddress": "192.0.2.255/32", "country": "nl"},
+        {"startAddress": "193.0.22.0/32", "endAddress": "193.0.22.255/32", "country": "nl"},
         registry="lab",
         source_url=None,
     )
-    assert facts.network.handle == "192.0.2.0 - 192.0.2.255"
+    assert facts.network.handle == "193.0.22.0 - 193.0.22.255"
     assert facts.network.country == "NL"
-    assert facts.network.cidr == "192.0.2.0/24"
+    assert facts.network.cidr == "193.0.22.0/24"
 
 
 @pytest.mark.parametrize(

@@ -58,8 +58,8 @@ def _vcard(*props: list[Any]) -> list[Any]:
 def _network(**fields: Any) -> dict[str, Any]:
     return {
         "objectClassName": "ip network",
-        "startAddress": "192.0.2.0",
-        "endAddress": "192.0.2.255",
+        "startAddress": "193.0.22.0",
+        "endAddress": "193.0.22.255",
         **fields,
     }
 
@@ -164,12 +164,12 @@ def test_referral_from_remarks_and_links() -> None:
     assert _parse(by_remark).referral == Referral(registry="JPNIC", country="JP", via="remarks")
     by_link = _network(
         links=[
-            {"rel": "related", "href": "https://rdap.twnic.tw/rdap/ip/192.0.2.0"},
-            {"rel": "self", "href": "https://rdap.lab.test/ip/192.0.2.0"},
+            {"rel": "related", "href": "https://rdap.twnic.tw/rdap/ip/193.0.22.0"},
+            {"rel": "self", "href": "https://rdap.lab.test/ip/193.0.22.0"},
         ]
     )
     assert _parse(by_link).referral == Referral(
-        registry="TWNIC", country="TW", via="link", url="https://rdap.twnic.tw/rdap/ip/192.0.2.0"
+        registry="TWNIC", country="TW", via="link", url="https://rdap.twnic.tw/rdap/ip/193.0.22.0"
     )
     assert _parse(_network(name="PLAIN-NET")).referral is None
 
@@ -289,7 +289,7 @@ def test_output_text_is_bounded_and_encodable() -> None:
     )
     facts = _parse(body)
     assert facts.network.name is None and facts.network.country is None
-    assert facts.network.handle == "192.0.2.0 - 192.0.2.255"
+    assert facts.network.handle == "193.0.22.0 - 193.0.22.255"
     assert facts.abuse_emails == ("ok@host.test",)
     assert facts.holder is None
 

@@ -154,7 +154,12 @@ class IpQuery(Query[IpOwnership]):
     async def build(
         self, fetcher: Fetcher, fetched: Fetched, deadline: float, tally: Tally
     ) -> IpOwnership:
-        facts = parse_network(fetched.body, registry=fetched.registry, source_url=fetched.url)
+        facts = parse_network(
+            fetched.body,
+            registry=fetched.registry,
+            source_url=fetched.url,
+            address=str(self.address),
+        )
         self._facts, self._registry = facts, fetched.registry
         linked: tuple[str, ...] = ()
         if not facts.abuse_emails:
