@@ -95,7 +95,8 @@ def _add_locator_options(p: argparse.ArgumentParser) -> None:
         "--rdap-bootstrap",
         metavar="DIR",
         help="folder of IANA-format RDAP bootstrap files (ipv4.json, ipv6.json, asn.json, "
-        "dns.json); default: IANA's, fetched and cached",
+        "dns.json), used as given; default: the bundled one for addresses, or the copy "
+        "`hostlocate data update rdap_bootstrap` downloaded",
     )
     for kind in ("country", "ASN"):
         g.add_argument(
@@ -191,8 +192,9 @@ def _add_batch_options(parser: argparse.ArgumentParser) -> None:
     cache = g.add_mutually_exclusive_group()
     cache.add_argument(
         "--cache",
-        metavar="PATH",
-        help="persistent cache file (default: cache.sqlite3 in the user's cache folder)",
+        metavar="PATH|URL",
+        help="persistent cache: a SQLite file (default: cache.sqlite3 in the user's cache "
+        "folder), or redis://HOST:PORT/DB (rediss:// for TLS) shared by many workers",
     )
     cache.add_argument(
         "--no-cache", action="store_true", help="keep answers in memory only, for this run"
