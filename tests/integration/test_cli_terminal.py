@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from hostlocate.cli import main
+from tests._need import absent
 from tests.integration.test_batch_cli import (
     LOCATOR,
     QUIET,
@@ -81,7 +82,7 @@ def test_a_closed_pipe_ends_the_command_quietly(args: list[str], tmp_path: Path)
 def test_head_of_a_pipe_through_a_shell(tmp_path: Path) -> None:
     """The shell's own ``| head -c 100``: what the reader asked for arrives, nothing else."""
     if shutil.which("bash") is None or shutil.which("head") is None:
-        pytest.skip("needs bash and head")
+        absent("needs bash and head")
     line = " ".join(hostlocate("locate", "-", *LOCATOR))
     script = f"set -o pipefail; yes 193.0.6.139 | head -n 3000 | {line} | head -c 100"
     done = subprocess.run(
@@ -171,7 +172,7 @@ def fails_for_a_full_disk(tmp_path: Path, *args: str) -> str:
 
 def test_batch_to_a_full_device_stops_with_a_message_and_counts_nothing(tmp_path: Path) -> None:
     if not Path("/dev/full").exists():
-        pytest.skip("no /dev/full")
+        absent("needs /dev/full")
     src = tmp_path / "urls.txt"
     write_lines(src, mixed_inputs(50))
     summary = tmp_path / "summary.json"
@@ -186,25 +187,26 @@ def test_batch_to_a_full_device_stops_with_a_message_and_counts_nothing(tmp_path
 
 def test_locate_to_a_full_device_stops_with_a_message(tmp_path: Path) -> None:
     if not Path("/dev/full").exists():
-        pytest.skip("no /dev/full")
+        absent("needs /dev/full")
     fails_for_a_full_disk(tmp_path, "locate", "193.0.6.139", *LOCATOR)
 
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A 64 KiB tmpfs, where this process may mount one (root); else the test is skipped."""
+    """A 64 KiB tmpfs, where this process may mount one (root); else the test is skipped
+    (a failure under CI, which runs as root)."""
     mount = shutil.which("mount")
     where = tmp_path / "tiny"
     where.mkdir()
     if mount is None:
-        pytest.skip("no mount command")
+        absent("needs the mount command (util-linux)")
     done = subprocess.run(
         [mount, "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(where)],
         capture_output=True,
         check=False,
     )
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+        absent(f"cannot mount a tmpfs here (root needed): {done.stderr.decode().strip()}")
     try:
         yield where
     finally:
