@@ -461,41 +461,40 @@ def _route(
     j: Jurisdiction,
     ev: Evidence,
     intermediary: Provider | None,
-    hotlines_for: HotlinesFor | None = None,
-    status: Status = LOCATED,
+    hotlines_for: HotlinesFor,
+    status: Status,
 ) -> Routing:
     """Hotlines (each with its role), the next step, and whom to send a notice."""
     hotlines: list[Hotline] = []
     seen: set[str] = set()
 
     def add_hotlines(country: str | None, role: HotlineRole) -> None:
-        for h in hotlines_for(country) if (country and hotlines_for) else ():
+        for h in hotlines_for(country) if country else ():
             if h.id not in seen:
                 seen.add(h.id)
                 hotlines.append(msgspec.structs.replace(h, role=role))
 
     add_hotlines(j.country, "hosting_country")
+    served = bool(hotlines)  # the hosting country has a member hotline
     for c in j.candidates:
         add_hotlines(c.country, "candidate_country")
     if intermediary is not None:
         add_hotlines(intermediary.legal_seat_country, "intermediary_seat")
     return Routing(
         hotlines=tuple(hotlines),
-        next_step=_next_step(j, status, hotlines_for),
+        next_step=_next_step(j, status, served),
         notice_contacts=_contacts(ev, intermediary),
     )
 
 
-def _next_step(j: Jurisdiction, status: Status, hotlines_for: HotlinesFor | None) -> NextStep:
+def _next_step(j: Jurisdiction, status: Status, served: bool) -> NextStep:
     if "anonymity_network" in j.flags:
         return LAW_ENFORCEMENT
     if "origin_hidden" in j.flags:
         return NOTIFY_INTERMEDIARY
     if status != LOCATED or j.country is None or "redirector" in j.flags:
         return MANUAL_REVIEW
-    if hotlines_for is not None and hotlines_for(j.country):
-        return FORWARD
-    return LAW_ENFORCEMENT  # no member hotline: national police and INTERPOL
+    return FORWARD if served else LAW_ENFORCEMENT  # no member hotline: police, INTERPOL
 
 
 def _contacts(ev: Evidence, intermediary: Provider | None) -> tuple[NoticeContact, ...]:
