@@ -28,6 +28,7 @@ import msgspec
 from hostlocate import _log, _resources, psl
 from hostlocate import decide as _decide
 from hostlocate._bridge import chunks
+from hostlocate._inflight import InFlight
 from hostlocate._stream import in_order
 from hostlocate.address_book import AddressBook
 from hostlocate.cache import Cache, TTLCache
@@ -71,9 +72,11 @@ class AsyncLocator:
 
     All parameters are keyword-only except ``nameservers``; see the verdict
     contract for their meaning. ``timeout`` is the budget for one URL, in seconds.
-    ``cache``: a persistent store (``hostlocate.store.SqliteStore``) that keeps DNS
-    answers and RDAP networks across runs and processes; by default answers are
-    kept in memory only. The locator does not close it. ``data_dir``: read every
+    ``cache``: a persistent store that keeps DNS answers and RDAP networks across
+    runs and processes (``hostlocate.store.SqliteStore``, or a ``RedisStore`` shared
+    by many workers), or its spec (a path, a ``redis://`` URL), which the locator
+    opens and closes; by default answers are kept in memory only. A store given
+    open is not closed by the locator. ``data_dir``: read every
     data set from this folder (pinning, for reproducible verdicts); by default the
     bundled data, or the user's downloaded copies where newer.
 
@@ -137,15 +140,16 @@ class AsyncLocator:
             platform_for=self._platform_hit,
             redirector_for=self._platforms.redirector,
         )
+        self._sources = self._collect_sources(rdap)
         self._verdicts = VerdictBuilder(
             version=_version(),
-            sources=self._collect_sources(rdap),
+            sources=self._sources,
             resolvers=self._dns.resolver_names,
             rdap=rdap,
         )
         self._known: dict[str, _Known] = {}
         self._known_size = max(1024, address_cache_size // 4)
-        self._inflight: dict[str, asyncio.Future[tuple[DNSResult | None, _decide.Decision]]] = {}
+        self._inflight: InFlight[str, tuple[DNSResult | None, _decide.Decision]] = InFlight()
         self._closed = False
 
     def _load(self, rdap: bool, rdap_bootstrap: str | os.PathLike[str] | None) -> None:
@@ -223,6 +227,7 @@ class AsyncLocator:
             return
         self._closed = True
         try:
+            await self._inflight.cancel_all()
             if self._owners is not None:
                 await self._owners.aclose()
             await self._dns.aclose()
@@ -267,14 +272,18 @@ class AsyncLocator:
         ready = self._answer_now(text, started, origin)
         if isinstance(ready, Verdict) or ready.key in self._inflight:
             return ready  # a host being looked up: the record shares that look-up
+        return self._from_cache(text, ready, started) or ready
+
+    def _from_cache(self, text: str, request: _Request, started: float) -> Verdict | None:
+        """The verdict from the sources' caches, or None where a look-up is needed."""
         try:
-            known = self._decided_from_cache(ready)
+            known = self._decided_from_cache(request)
         except Exception as exc:
             return self._failed(text, exc, started)
         if known is None:
-            return ready
+            return None
         return self._verdicts.build(
-            text, known.decision, started=started, url=ready.url, dns=known.dns
+            text, known.decision, started=started, url=request.url, dns=known.dns
         )
 
     def _decided_from_cache(self, request: _Request) -> _Known | None:
@@ -318,47 +327,28 @@ class AsyncLocator:
 
     async def _finish(self, text: str, request: _Request, started: float) -> Verdict:
         """The verdict of a record that needs the sources: their caches, then a look-up."""
-        try:
-            known = self._decided_from_cache(request)
-        except Exception as exc:
-            return self._failed(text, exc, started)
-        if known is not None:
-            return self._verdicts.build(
-                text, known.decision, started=started, url=request.url, dns=known.dns
-            )
-        return await self._looked_up(text, request, started)
+        return self._from_cache(text, request, started) or await self._looked_up(
+            text, request, started
+        )
 
     async def _looked_up(self, text: str, request: _Request, started: float) -> Verdict:
         """The verdict after asking the sources; records of one host share one look-up."""
         try:
-            pending = self._inflight.get(request.key)
-            if pending is not None:
-                dns, decision = await asyncio.shield(pending)
+            # Another record's look-up of the host (its answer, or None if it failed).
+            shared = await self._inflight.join(request.key, math.inf)
+            if shared is not None:
+                dns, decision = shared
                 dns = dns and _no_queries(dns)  # asked by another record
             else:
                 known = self._known.get(request.key)
                 if known is not None and known.expires > time.monotonic():
                     dns, decision = known.dns, known.decision  # decided while this one waited
                 else:
-                    dns, decision = await self._look_up_host(request)
+                    live = self._decided_live(request, time.monotonic() + self.timeout)
+                    dns, decision = await self._inflight.lead(request.key, live, math.inf)
             return self._verdicts.build(text, decision, started=started, url=request.url, dns=dns)
         except Exception as exc:  # a damaged data file or a bug: never a lost record
             return self._failed(text, exc, started)
-
-    async def _look_up_host(self, request: _Request) -> tuple[DNSResult | None, _decide.Decision]:
-        future: asyncio.Future[tuple[DNSResult | None, _decide.Decision]]
-        future = asyncio.get_running_loop().create_future()
-        self._inflight[request.key] = future
-        try:
-            found = await self._decided_live(request, time.monotonic() + self.timeout)
-            future.set_result(found)
-            return found
-        except BaseException as exc:
-            future.set_exception(exc)
-            future.exception()  # mark retrieved: waiters re-raise it themselves
-            raise
-        finally:
-            del self._inflight[request.key]
 
     async def _decided_live(
         self, request: _Request, deadline: float
@@ -465,7 +455,6 @@ class AsyncLocator:
         sources.update(self._geo.sources())
         if not rdap or self._rdap_bootstrap != self._data.rdap_bootstrap:
             sources.pop("rdap_bootstrap", None)
-        self._sources = sources
         return sources
 
     def _failed(self, text: str, exc: Exception, started: float) -> Verdict:
