@@ -58,7 +58,7 @@ from hostlocate._log import get_logger
 from hostlocate.cache import CacheStats, TTLCache
 from hostlocate.errors import ConfigError
 from hostlocate.redis_shared import ALONE, RedisBudget, SharedLookups
-from hostlocate.sources._rdap_ratelimit import DEFAULT_RATE_LIMITS, RateLimit, RateLimiter
+from hostlocate.sources._rdap_ratelimit import DEFAULT_RATE_LIMITS, RateLimit
 
 if TYPE_CHECKING:
     from hostlocate.sources.base import OwnerSource
@@ -234,7 +234,6 @@ class RedisStore:
         self._put_network = self._client.register_script(_PUT_NETWORK)
         self._local_entries: TTLCache[str, bytes] = TTLCache(65_536, clock)
         self._local_ranges = _LocalRanges(clock)
-        self._local_budget: RateLimiter | None = None
         self._down_until: float | None = None
         self._views: dict[tuple[str, Any], RedisCache[Any]] = {}
         self.stats = CacheStats()

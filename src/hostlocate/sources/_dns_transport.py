@@ -82,11 +82,9 @@ class _Pending:
     wire: bytes
     future: asyncio.Future[Answer]
     socket: _Socket
-    first_sent: float
     end: float
     rto: float
     last_sent: float = 0.0
-    retransmits: int = 0
     ids: list[int] = field(default_factory=list)
     """The ID of each copy sent: a retransmit gets a new one, so the answer says which."""
     sent_at: list[float] = field(default_factory=list)
@@ -387,7 +385,6 @@ class Resolvers:
             wire=wire,
             future=loop.create_future(),
             socket=sock,
-            first_sent=now,
             end=end,
             rto=lane.path.rto(),
             ids=[qid],
@@ -455,7 +452,6 @@ class Resolvers:
         if not entry.holds_slot:
             return  # a retransmit already waits for room
         lane.path.lost(entry.last_sent, now)  # (down, maybe: _wake below sends all)
-        entry.retransmits += 1
         # Back off only from a resolver that has gone quiet: on a live one the
         # window already keeps the load down, and a query lost to an overflow
         # should get several more chances within its timeout.

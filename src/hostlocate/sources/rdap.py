@@ -172,11 +172,8 @@ class RdapClient:
         self._negative_ttl = negative_ttl
         self._cache_ttl = cache_ttl
         self._encode = msgspec.msgpack.Encoder().encode
-        self._ip_decoder = msgspec.msgpack.Decoder(IpOwnership)
-        self._domain_decoder = msgspec.msgpack.Decoder(RegistrarInfo)
         self._hot: dict[str, tuple[float, IpOwnership]] = {}
         self._hot_size = max(1024, min(4 * cache_size, 262_144))
-        self._autnum_decoder = msgspec.msgpack.Decoder(AutnumInfo)
         self._ip_flights: InFlight[tuple[int, int], IpOwnership] = InFlight()
         self._domain_flights: InFlight[str, RegistrarInfo] = InFlight()
         self._autnum_flights: InFlight[int, AutnumInfo] = InFlight()
