@@ -127,9 +127,9 @@ class Plan:
             ips = dns_result.addresses
         local = [self.address_facts(ip) for ip in ips]
         disclosed = [self.address_facts(ip) for ip in origin]
-        owned = list(dict.fromkeys(f.ip for f in (*local, *disclosed) if f.public))
-        if not self.rdap:
-            owned = []
+        owned = (
+            list(dict.fromkeys(f.ip for f in (*local, *disclosed) if f.public)) if self.rdap else []
+        )
         needs: list[Need] = [OwnerOf(ip) for ip in owned]
         domain = url.icann_registered_domain
         if self.registrar and self.rdap and ips and not url.is_ip and domain is not None:
