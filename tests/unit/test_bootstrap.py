@@ -396,34 +396,3 @@ def test_a_path_that_climbs_out_of_its_service_is_refused() -> None:
     assert policy.check("https://rdap.test/ripe/../admin/") is not None
     assert policy.check("https://rdap.test/ripe/%2e%2e/admin/") is not None
     assert policy.check("https://rdap.test/ripe/../../../admin/") is not None
-
-
-def test_a_downloaded_bootstrap_keeps_only_public_https_services(tmp_path: Path) -> None:
-    # The copy the client fetched and cached is IANA's, not the user's own folder:
-    # http:// and loopback services in it are not used (the user's folder keeps them).
-    docs = dict(
-        SMALL,
-        ipv4=_doc(
-            [
-                [["10.20.0.0/16"], ["http://rdap.plain.test/", "https://127.0.0.1/rdap/"]],
-                [["10.30.0.0/16"], ["https://rdap.small.test/rdap/", "http://127.0.0.1/"]],
-            ]
-        ),
-    )
-    _write_docs(tmp_path, docs)
-    (tmp_path / "bootstrap-meta.json").write_text(json.dumps({"fetched_at": time.time()}))
-    boot = _load_or_fetch(tmp_path, urls=_closed_port_urls(), max_age_days=1)
-    assert boot.origin == "iana-cache"
-    assert boot.service_for_ip("10.20.0.1") == []
-    assert boot.service_for_ip("10.30.0.1") == ["https://rdap.small.test/rdap/"]
-    assert set(Bootstrap.from_dir(tmp_path).service_for_ip("10.20.0.1")) == {
-        "http://rdap.plain.test/",
-        "https://127.0.0.1/rdap/",
-    }
-
-
-def test_a_failed_fetch_leaves_its_record_in_a_private_folder(tmp_path: Path) -> None:
-    cache = tmp_path / "rdap-bootstrap"
-    _load_or_fetch(cache, urls=_closed_port_urls(), timeout=2.0)
-    assert cache.stat().st_mode & 0o777 == 0o700
-    assert (cache / "bootstrap-meta.json").stat().st_mode & 0o777 == 0o600

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -177,6 +178,48 @@ def check_bootstrap(kind: str, path: Path) -> str | None:
         raise _Refused(f"RDAP bootstrap {kind}.json names no service for a well-known {kind} key")
     publication = doc.get("publication")
     return publication if isinstance(publication, str) else None
+
+
+def _public_https(url: object) -> bool:
+    if not isinstance(url, str):
+        return False
+    try:
+        parts = urlsplit(url.strip())
+        host = parts.hostname
+    except ValueError:
+        return False
+    if parts.scheme.lower() != "https" or not host:
+        return False
+    if host == "localhost" or host.endswith(".localhost"):
+        return False
+    try:
+        return ipaddress.ip_address(host).is_global
+    except ValueError:
+        return True  # a name: resolved when it is used, like IANA's own
+
+
+def public_https_services(doc: Any) -> tuple[Any, int]:
+    """A downloaded bootstrap document with only its https services on public hosts.
+
+    A downloaded file is not the user's own: its ``http://`` services could be
+    read or rewritten on the way, and loopback or private ones would send
+    queries inside the user's network. Entries left without a service go.
+    Returns the document and how many service URLs were dropped.
+    """
+    services = doc.get("services") if isinstance(doc, dict) else None
+    if not isinstance(services, list):
+        return doc, 0
+    kept: list[Any] = []
+    dropped = 0
+    for entry in services:
+        if not (isinstance(entry, list) and len(entry) >= 2 and isinstance(entry[-1], list)):
+            kept.append(entry)  # the format check refuses it
+            continue
+        urls = [u for u in entry[-1] if _public_https(u)]
+        dropped += len(entry[-1]) - len(urls)
+        if urls:
+            kept.append([*entry[:-1], urls])
+    return {**doc, "services": kept}, dropped
 
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network

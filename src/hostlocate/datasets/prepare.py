@@ -27,6 +27,7 @@ from hostlocate.datasets.checks import (
     check_psl,
     parse_cidr_list,
     parse_cloudfront,
+    public_https_services,
 )
 from hostlocate.datasets.download import (
     PUBLISHERS,
@@ -41,7 +42,6 @@ from hostlocate.datasets.resolution import resolve
 from hostlocate.datasets.sets import RDAP_KINDS, iso, parse_date
 from hostlocate.errors import DataError
 from hostlocate.models import SourceInfo
-from hostlocate.sources.bootstrap import public_https_services
 
 _INCOMING = ".incoming-"
 

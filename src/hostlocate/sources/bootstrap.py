@@ -28,11 +28,9 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 
-from hostlocate import _resources
 from hostlocate.errors import DataError
 
 __all__ = [
@@ -248,9 +246,8 @@ class Bootstrap:
                 bodies = await asyncio.gather(
                     *(_fetch(client, urls[kind], timeout) for kind in _KINDS)
                 )
-            # A download is not the user's own folder: only public https services.
             documents = {
-                kind: public_https_services(_parse_document(kind, body, urls[kind]))[0]
+                kind: _parse_document(kind, body, urls[kind])
                 for kind, body in zip(_KINDS, bodies, strict=True)
             }
             fresh_bootstrap = cls(documents, origin="iana", fetched_at=now)
@@ -260,48 +257,6 @@ class Bootstrap:
             return _stale_or_fallback(cached)
         _write_cache(folder, bodies, fresh_bootstrap, now)
         return fresh_bootstrap
-
-
-def _public_https(url: object) -> bool:
-    if not isinstance(url, str):
-        return False
-    try:
-        parts = urlsplit(url.strip())
-        host = parts.hostname
-    except ValueError:
-        return False
-    if parts.scheme.lower() != "https" or not host:
-        return False
-    if host == "localhost" or host.endswith(".localhost"):
-        return False
-    try:
-        return ipaddress.ip_address(host).is_global
-    except ValueError:
-        return True  # a name: resolved when it is used, like IANA's own
-
-
-def public_https_services(doc: Any) -> tuple[Any, int]:
-    """A downloaded bootstrap document with only its https services on public hosts.
-
-    A downloaded file is not the user's own: its ``http://`` services could be
-    read or rewritten on the way, and loopback or private ones would send
-    queries inside the user's network. Entries left without a service go.
-    Returns the document and how many service URLs were dropped.
-    """
-    services = doc.get("services") if isinstance(doc, dict) else None
-    if not isinstance(services, list):
-        return doc, 0
-    kept: list[Any] = []
-    dropped = 0
-    for entry in services:
-        if not (isinstance(entry, list) and len(entry) >= 2 and isinstance(entry[-1], list)):
-            kept.append(entry)  # the format check refuses it
-            continue
-        urls = [u for u in entry[-1] if _public_https(u)]
-        dropped += len(entry[-1]) - len(urls)
-        if urls:
-            kept.append([*entry[:-1], urls])
-    return {**doc, "services": kept}, dropped
 
 
 def _check_document(kind: str, doc: Mapping[str, Any]) -> str | None:
@@ -358,14 +313,12 @@ def _read_meta(folder: Path) -> dict[str, Any]:
 
 def _write_meta(folder: Path, meta: Mapping[str, Any]) -> None:
     with contextlib.suppress(OSError):
-        _resources.private_dir(folder, tighten=True)
+        folder.mkdir(parents=True, exist_ok=True)
         _atomic_write(folder / _META, json.dumps(meta, indent=1).encode())
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
-    """Written beside, made private (0600) and renamed: a reader sees the old file or the new."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    _resources.private_file(tmp, create=True)
     tmp.write_bytes(data)
     os.replace(tmp, path)
 
@@ -376,8 +329,7 @@ def _read_cache(folder: Path, meta: Mapping[str, Any]) -> Bootstrap | None:
     documents: dict[str, Mapping[str, Any]] = {}
     try:
         for kind in _KINDS:
-            downloaded = _read_document(kind, folder / f"{kind}.json")
-            documents[kind] = public_https_services(downloaded)[0]
+            documents[kind] = _read_document(kind, folder / f"{kind}.json")
         return Bootstrap(documents, origin="iana-cache", fetched_at=float(meta["fetched_at"]))
     except (DataError, ValueError, TypeError, KeyError, IndexError) as exc:
         log.warning("RDAP bootstrap cache in %s unusable: %s", folder, exc)
@@ -386,7 +338,7 @@ def _read_cache(folder: Path, meta: Mapping[str, Any]) -> Bootstrap | None:
 
 def _write_cache(folder: Path, bodies: Sequence[bytes], bootstrap: Bootstrap, now: float) -> None:
     try:
-        _resources.private_dir(folder, tighten=True)
+        folder.mkdir(parents=True, exist_ok=True)
         for kind, body in zip(_KINDS, bodies, strict=True):
             _atomic_write(folder / f"{kind}.json", body)
         meta = {"fetched_at": now, "publication": bootstrap.publication}
