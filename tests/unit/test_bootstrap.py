@@ -396,3 +396,11 @@ def test_a_path_that_climbs_out_of_its_service_is_refused() -> None:
     assert policy.check("https://rdap.test/ripe/../admin/") is not None
     assert policy.check("https://rdap.test/ripe/%2e%2e/admin/") is not None
     assert policy.check("https://rdap.test/ripe/../../../admin/") is not None
+
+
+def test_a_failed_fetch_leaves_its_record_in_a_private_folder(tmp_path: Path) -> None:
+    # The client's own copy of IANA's files sits with the cache: private, like it.
+    cache = tmp_path / "rdap-bootstrap"
+    _load_or_fetch(cache, urls=_closed_port_urls(), timeout=2.0)
+    assert cache.stat().st_mode & 0o777 == 0o700
+    assert (cache / "bootstrap-meta.json").stat().st_mode & 0o777 == 0o600

@@ -31,6 +31,7 @@ from typing import Any
 
 import httpx
 
+from hostlocate import _resources
 from hostlocate.errors import DataError
 
 __all__ = [
@@ -313,12 +314,14 @@ def _read_meta(folder: Path) -> dict[str, Any]:
 
 def _write_meta(folder: Path, meta: Mapping[str, Any]) -> None:
     with contextlib.suppress(OSError):
-        folder.mkdir(parents=True, exist_ok=True)
+        _resources.private_dir(folder, tighten=True)
         _atomic_write(folder / _META, json.dumps(meta, indent=1).encode())
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
+    """Written beside, made private (0600) and renamed: a reader sees the old file or the new."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    _resources.private_file(tmp, create=True)
     tmp.write_bytes(data)
     os.replace(tmp, path)
 
@@ -338,7 +341,7 @@ def _read_cache(folder: Path, meta: Mapping[str, Any]) -> Bootstrap | None:
 
 def _write_cache(folder: Path, bodies: Sequence[bytes], bootstrap: Bootstrap, now: float) -> None:
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        _resources.private_dir(folder, tighten=True)
         for kind, body in zip(_KINDS, bodies, strict=True):
             _atomic_write(folder / f"{kind}.json", body)
         meta = {"fetched_at": now, "publication": bootstrap.publication}
